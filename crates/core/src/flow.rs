@@ -1,0 +1,455 @@
+//! The verification flow state machine behind every BizToken and EidToken.
+//!
+//! A flow is created by DetectAuth / GetEidToken, opened by the user (H5 page or
+//! mini-program), gets an identity (passed in, typed, or read from the ID card),
+//! then takes liveness + comparison attempts until one passes or the attempts run
+//! out. Only then is it finished, and a token serves exactly one such flow.
+
+use crate::codes::{self, ResultCode};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    Detect,
+    Eid,
+}
+
+impl FlowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Detect => "detect",
+            Self::Eid => "eid",
+        }
+    }
+}
+
+/// What the integrator's backend asked for when it created the flow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowRequest {
+    pub id_card: Option<String>,
+    pub name: Option<String>,
+    pub redirect_url: Option<String>,
+    pub extra: Option<String>,
+    /// DetectAuth sent ImageBase64; it is stored as the media object `reference.jpg`.
+    pub has_reference_photo: bool,
+    /// Intention-verification settings exactly as sent (IntentionVerifyText, IntentionQuestions, …).
+    pub intention: Option<serde_json::Value>,
+    /// eID `Config.InputType`: "1" OCR both sides … "4" supplied by the backend.
+    pub input_type: Option<String>,
+}
+
+/// Where the identity used for verification came from (`IdInfoFrom`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdInfoFrom {
+    Nfc,
+    Ocr,
+    Manual,
+    Other,
+}
+
+impl IdInfoFrom {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Nfc => "NFC",
+            Self::Ocr => "OCR",
+            Self::Manual => "手动输入",
+            Self::Other => "其他",
+        }
+    }
+}
+
+/// Fields read from the ID card, with FaceID's formats (Birth `YYYY/M/D`, ValidDate `YYYY.MM.DD-YYYY.MM.DD`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OcrFields {
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub nation: Option<String>,
+    pub birth: Option<String>,
+    pub address: Option<String>,
+    pub id_card: Option<String>,
+    pub authority: Option<String>,
+    pub valid_date: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub id_card: String,
+    pub name: String,
+    pub source: IdInfoFrom,
+    pub ocr: Option<OcrFields>,
+    pub front_warnings: Vec<i64>,
+    pub back_warnings: Vec<i64>,
+}
+
+/// Names of the media objects a flow has stored, under the flow's token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowMedia {
+    pub ocr_front: Option<String>,
+    pub ocr_back: Option<String>,
+    pub processed_front: Option<String>,
+    pub processed_back: Option<String>,
+    pub avatar: Option<String>,
+}
+
+/// What the vision engine concluded about one liveness + comparison attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptOutcome {
+    /// 0, or a 1xxx liveness code.
+    pub live_status: i64,
+    /// 0, or a 2xxx comparison code; `None` when no comparison ran (liveness failed or compare source is none).
+    pub compare_status: Option<i64>,
+    /// Similarity 0–100 when a comparison ran.
+    pub sim: Option<f64>,
+    pub liveness_mode: u64,
+    /// Actions performed, FaceID numbering: "1,2".
+    pub action_sequence: Option<String>,
+    /// Media names under the token.
+    pub best_frame: Option<String>,
+    pub extra_frames: Vec<String>,
+    pub video: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub seq: String,
+    pub req_time_ms: i64,
+    pub id_card: Option<String>,
+    pub name: Option<String>,
+    pub outcome: AttemptOutcome,
+    pub compare_lib_type: Option<String>,
+}
+
+impl Attempt {
+    /// The attempt's overall code: the liveness failure if any, else the comparison's.
+    pub fn err_code(&self) -> i64 {
+        if self.outcome.live_status != 0 {
+            self.outcome.live_status
+        } else {
+            self.outcome.compare_status.unwrap_or(0)
+        }
+    }
+
+    pub fn is_billed(&self) -> bool {
+        codes::lookup(self.err_code()).billed
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Created,
+    Started,
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub code: i64,
+    pub finished_at_ms: i64,
+}
+
+/// The status words of CheckEidTokenStatus, also used for DetectAuth flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowStatus {
+    Init,
+    Doing,
+    Finished,
+    Timeout,
+}
+
+impl FlowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Init => "init",
+            Self::Doing => "doing",
+            Self::Finished => "finished",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+/// Settings a flow copies from its rule or merchant when it is created, so later
+/// rule edits do not change a flow already under way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowSettings {
+    pub max_attempts: u8,
+    pub sim_threshold: f64,
+    pub liveness_mode: u64,
+    pub compare_lib_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    pub kind: FlowKind,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub request: FlowRequest,
+    pub settings: FlowSettings,
+    pub stage: Stage,
+    pub identity: Option<Identity>,
+    pub media: FlowMedia,
+    pub attempts: Vec<Attempt>,
+    pub outcome: Option<Outcome>,
+    pub location: Option<String>,
+}
+
+impl Flow {
+    pub fn new(
+        kind: FlowKind,
+        request: FlowRequest,
+        settings: FlowSettings,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Self {
+        Self {
+            kind,
+            created_at_ms: now_ms,
+            expires_at_ms: now_ms + ttl_ms,
+            request,
+            settings,
+            stage: Stage::Created,
+            identity: None,
+            media: FlowMedia::default(),
+            attempts: Vec::new(),
+            outcome: None,
+            location: None,
+        }
+    }
+
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.outcome.is_none() && now_ms > self.expires_at_ms
+    }
+
+    pub fn status(&self, now_ms: i64) -> FlowStatus {
+        match self.stage {
+            Stage::Finished => FlowStatus::Finished,
+            _ if self.is_expired(now_ms) => FlowStatus::Timeout,
+            Stage::Created => FlowStatus::Init,
+            Stage::Started => FlowStatus::Doing,
+        }
+    }
+
+    /// The verdict shown to GetDetectInfoEnhanced: the final code, or "not finished" / "expired".
+    pub fn verdict(&self, now_ms: i64) -> ResultCode {
+        match self.outcome {
+            Some(outcome) => codes::lookup(outcome.code),
+            None if self.is_expired(now_ms) => codes::TOKEN_EXPIRED,
+            None => codes::NOT_FINISHED,
+        }
+    }
+
+    fn ensure_open(&self, now_ms: i64) -> Result<(), ResultCode> {
+        if self.stage == Stage::Finished {
+            return Err(codes::ALREADY_COMPLETED);
+        }
+        if self.is_expired(now_ms) {
+            return Err(codes::TOKEN_EXPIRED);
+        }
+        Ok(())
+    }
+
+    /// The user opened the flow (H5 page, mini-program). Reopening an unfinished flow is fine.
+    pub fn start(&mut self, now_ms: i64) -> Result<(), ResultCode> {
+        self.ensure_open(now_ms)?;
+        self.stage = Stage::Started;
+        Ok(())
+    }
+
+    fn ensure_started(&self, now_ms: i64) -> Result<(), ResultCode> {
+        self.ensure_open(now_ms)?;
+        if self.stage != Stage::Started {
+            return Err(codes::INVALID_BUSINESS_REQUEST);
+        }
+        Ok(())
+    }
+
+    /// Records who is being verified. When the integrator named a person, the
+    /// captured identity must be that person.
+    pub fn set_identity(&mut self, now_ms: i64, identity: Identity) -> Result<(), ResultCode> {
+        self.ensure_started(now_ms)?;
+        if let Some(expected) = &self.request.id_card {
+            if expected != &identity.id_card {
+                return Err(codes::ID_MISMATCH);
+            }
+        }
+        self.identity = Some(identity);
+        Ok(())
+    }
+
+    /// The (ID number, name) to verify: the captured identity, else what DetectAuth passed.
+    pub fn subject(&self) -> Option<(&str, &str)> {
+        if let Some(identity) = &self.identity {
+            return Some((&identity.id_card, &identity.name));
+        }
+        match (&self.request.id_card, &self.request.name) {
+            (Some(id), Some(name)) => Some((id, name)),
+            _ => None,
+        }
+    }
+
+    pub fn attempts_left(&self) -> u8 {
+        self.settings
+            .max_attempts
+            .saturating_sub(self.attempts.len().min(255) as u8)
+    }
+
+    /// Records one liveness + comparison attempt; the flow finishes on success or
+    /// when this was the last attempt allowed. Returns the attempt's code.
+    pub fn record_attempt(
+        &mut self,
+        now_ms: i64,
+        seq: String,
+        outcome: AttemptOutcome,
+    ) -> Result<ResultCode, ResultCode> {
+        self.ensure_started(now_ms)?;
+        if self.attempts_left() == 0 {
+            return Err(codes::RETRY_LIMIT);
+        }
+        let (id_card, name) = match self.subject() {
+            Some((id, name)) => (Some(id.to_string()), Some(name.to_string())),
+            None => (None, None),
+        };
+        let attempt = Attempt {
+            seq,
+            req_time_ms: now_ms,
+            id_card,
+            name,
+            compare_lib_type: self.settings.compare_lib_type.clone(),
+            outcome,
+        };
+        let code = attempt.err_code();
+        self.attempts.push(attempt);
+        if code == 0 || self.attempts_left() == 0 {
+            self.finish(now_ms, code);
+        }
+        Ok(codes::lookup(code))
+    }
+
+    /// Ends the flow with a code that is not an attempt's (e.g. the ID card could not be read).
+    pub fn fail(&mut self, now_ms: i64, code: ResultCode) -> Result<(), ResultCode> {
+        self.ensure_open(now_ms)?;
+        self.finish(now_ms, code.code);
+        Ok(())
+    }
+
+    fn finish(&mut self, now_ms: i64, code: i64) {
+        self.stage = Stage::Finished;
+        self.outcome = Some(Outcome {
+            code,
+            finished_at_ms: now_ms,
+        });
+    }
+
+    /// The attempt that decided the flow: the last one.
+    pub fn final_attempt(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> FlowSettings {
+        FlowSettings {
+            max_attempts: 2,
+            sim_threshold: 70.0,
+            liveness_mode: 2,
+            compare_lib_type: Some("权威库".into()),
+        }
+    }
+
+    fn flow() -> Flow {
+        let request = FlowRequest {
+            id_card: Some("11010519491231002X".into()),
+            name: Some("张三".into()),
+            ..FlowRequest::default()
+        };
+        Flow::new(FlowKind::Detect, request, settings(), 1_000, 7_200_000)
+    }
+
+    fn outcome(live: i64, compare: Option<i64>, sim: Option<f64>) -> AttemptOutcome {
+        AttemptOutcome {
+            live_status: live,
+            compare_status: compare,
+            sim,
+            liveness_mode: 2,
+            action_sequence: Some("1,2".into()),
+            best_frame: None,
+            extra_frames: vec![],
+            video: None,
+        }
+    }
+
+    #[test]
+    fn passes_on_first_good_attempt() {
+        let mut f = flow();
+        assert_eq!(f.status(2_000), FlowStatus::Init);
+        assert_eq!(f.verdict(2_000), codes::NOT_FINISHED);
+        f.start(2_000).unwrap();
+        assert_eq!(f.status(2_000), FlowStatus::Doing);
+        let code = f
+            .record_attempt(3_000, "s1".into(), outcome(0, Some(0), Some(92.5)))
+            .unwrap();
+        assert_eq!(code, codes::SUCCESS);
+        assert_eq!(f.status(3_000), FlowStatus::Finished);
+        assert_eq!(f.verdict(10_000_000), codes::SUCCESS);
+        assert_eq!(f.start(4_000), Err(codes::ALREADY_COMPLETED));
+    }
+
+    #[test]
+    fn failures_use_up_attempts_then_finish() {
+        let mut f = flow();
+        f.start(2_000).unwrap();
+        let first = f
+            .record_attempt(3_000, "s1".into(), outcome(1005, None, None))
+            .unwrap();
+        assert_eq!(first.code, 1005);
+        assert_eq!(f.stage, Stage::Started);
+        let second = f
+            .record_attempt(4_000, "s2".into(), outcome(0, Some(2016), Some(40.0)))
+            .unwrap();
+        assert_eq!(second.code, 2016);
+        assert_eq!(f.verdict(5_000).code, 2016);
+        assert!(f.final_attempt().unwrap().is_billed());
+        assert_eq!(
+            f.record_attempt(5_000, "s3".into(), outcome(0, Some(0), Some(90.0))),
+            Err(codes::ALREADY_COMPLETED)
+        );
+    }
+
+    #[test]
+    fn expiry_blocks_everything() {
+        let mut f = flow();
+        let late = 1_000 + 7_200_000 + 1;
+        assert_eq!(f.status(late), FlowStatus::Timeout);
+        assert_eq!(f.verdict(late), codes::TOKEN_EXPIRED);
+        assert_eq!(f.start(late), Err(codes::TOKEN_EXPIRED));
+    }
+
+    #[test]
+    fn identity_must_match_the_requested_person() {
+        let mut f = flow();
+        f.start(2_000).unwrap();
+        let other = Identity {
+            id_card: "110101199003070019".into(),
+            name: "李四".into(),
+            source: IdInfoFrom::Ocr,
+            ocr: None,
+            front_warnings: vec![],
+            back_warnings: vec![],
+        };
+        assert_eq!(f.set_identity(2_500, other), Err(codes::ID_MISMATCH));
+        assert_eq!(f.subject(), Some(("11010519491231002X", "张三")));
+    }
+
+    #[test]
+    fn attempts_need_an_opened_flow() {
+        let mut f = flow();
+        assert_eq!(
+            f.record_attempt(2_000, "s".into(), outcome(0, Some(0), Some(99.0))),
+            Err(codes::INVALID_BUSINESS_REQUEST)
+        );
+    }
+}

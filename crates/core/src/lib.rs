@@ -1,0 +1,17 @@
+//! heshen's domain: pure types and rules with no I/O.
+//!
+//! Everything here can be unit-tested without a database, a network or a clock:
+//! functions that need "now" take it as an argument.
+
+pub mod codes;
+pub mod error;
+pub mod flow;
+pub mod identity;
+pub mod result;
+pub mod rule;
+pub mod sign;
+pub mod token;
+
+pub use error::{ApiError, ErrorCode};
+pub use identity::{IdCardNumber, PersonName};
+pub use token::{BizToken, EidToken};

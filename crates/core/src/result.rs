@@ -1,0 +1,376 @@
+//! Rendering a flow into FaceID's result shapes: GetDetectInfoEnhanced,
+//! GetDetectInfo (legacy, double-encoded) and GetEidResult.
+//!
+//! Rendering is pure: the caller first asks which media objects are needed
+//! ([`ResultOptions::media_needed`]), loads them, and passes them in.
+
+use crate::flow::{Attempt, Flow};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Which parts of a result were asked for (`InfoType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InfoSelection {
+    pub text: bool,
+    pub id_card: bool,
+    pub best_frame: bool,
+    pub video: bool,
+    pub intention_read: bool,
+    pub intention_qa: bool,
+}
+
+impl InfoSelection {
+    pub fn all() -> Self {
+        Self {
+            text: true,
+            id_card: true,
+            best_frame: true,
+            video: true,
+            intention_read: true,
+            intention_qa: true,
+        }
+    }
+
+    /// Parses an InfoType string such as "0" or "134"; `allowed` lists the digits the action accepts.
+    pub fn parse(raw: Option<&str>, allowed: &str) -> Result<Self, String> {
+        let raw = raw.unwrap_or("0");
+        if raw.is_empty() {
+            return Err("InfoType must not be empty".into());
+        }
+        let mut sel = Self::default();
+        for c in raw.chars() {
+            if !allowed.contains(c) {
+                return Err(format!("InfoType digit '{c}' is not one of {allowed}"));
+            }
+            match c {
+                '0' => sel = Self::all(),
+                '1' => sel.text = true,
+                '2' => sel.id_card = true,
+                '3' => sel.best_frame = true,
+                '4' => sel.video = true,
+                '5' => sel.intention_read = true,
+                '6' => sel.intention_qa = true,
+                _ => unreachable!("checked against allowed"),
+            }
+        }
+        Ok(sel)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResultOptions {
+    pub selection: InfoSelection,
+    pub best_frames_count: u64,
+    pub cut_id_card_image: bool,
+    pub need_id_card_avatar: bool,
+}
+
+impl ResultOptions {
+    /// Names of the media objects the rendering will read.
+    pub fn media_needed(&self, flow: &Flow) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut push = |n: &Option<String>| {
+            if let Some(n) = n {
+                names.push(n.clone());
+            }
+        };
+        if self.selection.id_card {
+            push(&flow.media.ocr_front);
+            push(&flow.media.ocr_back);
+            if self.cut_id_card_image {
+                push(&flow.media.processed_front);
+                push(&flow.media.processed_back);
+            }
+            if self.need_id_card_avatar {
+                push(&flow.media.avatar);
+            }
+        }
+        if let Some(attempt) = flow.final_attempt() {
+            if self.selection.best_frame {
+                push(&attempt.outcome.best_frame);
+                for frame in attempt
+                    .outcome
+                    .extra_frames
+                    .iter()
+                    .take(self.best_frames_count as usize)
+                {
+                    push(&Some(frame.clone()));
+                }
+            }
+            if self.selection.video {
+                push(&attempt.outcome.video);
+            }
+        }
+        names
+    }
+}
+
+pub type MediaMap = HashMap<String, Vec<u8>>;
+
+fn b64(media: &MediaMap, name: &Option<String>) -> Value {
+    name.as_ref()
+        .and_then(|n| media.get(n))
+        .map(|bytes| Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
+        .unwrap_or(Value::Null)
+}
+
+/// FaceID prints similarity with two decimals, as a string.
+pub fn format_sim(sim: f64) -> String {
+    format!("{:.2}", sim.clamp(0.0, 100.0))
+}
+
+fn opt<T: Into<Value> + Clone>(v: &Option<T>) -> Value {
+    v.clone().map(Into::into).unwrap_or(Value::Null)
+}
+
+fn detail(attempt: &Attempt) -> Value {
+    let o = &attempt.outcome;
+    let live = crate::codes::lookup(o.live_status);
+    let compare = o.compare_status.map(crate::codes::lookup);
+    let err = crate::codes::lookup(attempt.err_code());
+    json!({
+        "ReqTime": attempt.req_time_ms.to_string(),
+        "Seq": attempt.seq,
+        "Idcard": attempt.id_card,
+        "Name": attempt.name,
+        "Sim": o.sim.map(format_sim),
+        "IsNeedCharge": attempt.is_billed(),
+        "Errcode": err.code,
+        "Errmsg": err.message,
+        "Livestatus": live.code,
+        "Livemsg": live.message,
+        "Comparestatus": compare.map(|c| c.code),
+        "Comparemsg": compare.map(|c| c.message),
+        "CompareLibType": attempt.compare_lib_type,
+        "LivenessMode": o.liveness_mode,
+    })
+}
+
+/// `DetectInfoText`, every field present (null when unknown).
+pub fn detect_info_text(flow: &Flow, now_ms: i64) -> Value {
+    let verdict = flow.verdict(now_ms);
+    let last = flow.final_attempt();
+    let ocr = flow.identity.as_ref().and_then(|i| i.ocr.clone()).unwrap_or_default();
+    let (id_card, name) = match flow.subject() {
+        Some((id, name)) => (Value::from(id), Value::from(name)),
+        None => (Value::Null, Value::Null),
+    };
+    let use_id_type = flow.subject().map(|(id, _)| {
+        match crate::IdCardNumber::parse(id).map(|n| n.document_type()) {
+            Ok(t) => t as u64,
+            Err(_) => 2,
+        }
+    });
+    let live = last.map(|a| crate::codes::lookup(a.outcome.live_status));
+    let compare = last
+        .and_then(|a| a.outcome.compare_status)
+        .map(crate::codes::lookup);
+    json!({
+        "ErrCode": verdict.code,
+        "ErrMsg": verdict.message,
+        "IdCard": id_card,
+        "UseIDType": use_id_type,
+        "Name": name,
+        "OcrNation": ocr.nation,
+        "OcrAddress": ocr.address,
+        "OcrBirth": ocr.birth,
+        "OcrAuthority": ocr.authority,
+        "OcrValidDate": ocr.valid_date,
+        "OcrName": ocr.name,
+        "OcrIdCard": ocr.id_card,
+        "OcrGender": ocr.gender,
+        "IdInfoFrom": flow.identity.as_ref().map(|i| i.source.label()),
+        "LiveStatus": live.map(|c| c.code),
+        "LiveMsg": live.map(|c| c.message),
+        "Comparestatus": compare.map(|c| c.code),
+        "Comparemsg": compare.map(|c| c.message),
+        "Sim": last.and_then(|a| a.outcome.sim).map(format_sim),
+        "Location": opt(&flow.location),
+        "Extra": opt(&flow.request.extra),
+        "LivenessDetail": flow.attempts.iter().map(detail).collect::<Vec<_>>(),
+        "LivenessInfoTag": Value::Null,
+        "Mobile": Value::Null,
+        "CompareLibType": last.and_then(|a| a.compare_lib_type.clone()),
+        "LivenessMode": last.map(|a| a.outcome.liveness_mode),
+        "NFCRequestIds": Value::Null,
+        "NFCBillingCounts": Value::Null,
+        "PassNo": Value::Null,
+        "VisaNum": Value::Null,
+        "LivenessActionSequence": last.and_then(|a| a.outcome.action_sequence.clone()),
+    })
+}
+
+fn id_card_data(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
+    let warnings = |w: Option<&Vec<i64>>| match w {
+        Some(w) if !w.is_empty() => json!(w),
+        _ => Value::Null,
+    };
+    let identity = flow.identity.as_ref();
+    json!({
+        "OcrFront": b64(media, &flow.media.ocr_front),
+        "OcrBack": b64(media, &flow.media.ocr_back),
+        "ProcessedFrontImage": if opts.cut_id_card_image { b64(media, &flow.media.processed_front) } else { Value::Null },
+        "ProcessedBackImage": if opts.cut_id_card_image { b64(media, &flow.media.processed_back) } else { Value::Null },
+        "Avatar": if opts.need_id_card_avatar { b64(media, &flow.media.avatar) } else { Value::Null },
+        "WarnInfos": warnings(identity.map(|i| &i.front_warnings)),
+        "BackWarnInfos": warnings(identity.map(|i| &i.back_warnings)),
+    })
+}
+
+fn best_frame(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
+    let Some(attempt) = flow.final_attempt() else {
+        return json!({"BestFrame": null, "BestFrames": null});
+    };
+    let frames: Vec<Value> = attempt
+        .outcome
+        .extra_frames
+        .iter()
+        .take(opts.best_frames_count as usize)
+        .map(|n| b64(media, &Some(n.clone())))
+        .filter(|v| !v.is_null())
+        .collect();
+    json!({
+        "BestFrame": b64(media, &attempt.outcome.best_frame),
+        "BestFrames": if frames.is_empty() { Value::Null } else { Value::Array(frames) },
+    })
+}
+
+fn video_data(flow: &Flow, media: &MediaMap) -> Value {
+    json!({
+        "LivenessVideo": flow.final_attempt().map(|a| b64(media, &a.outcome.video)).unwrap_or(Value::Null),
+        "LivenessVideos": Value::Null,
+    })
+}
+
+/// The fields of a GetDetectInfoEnhanced response (without RequestId).
+pub fn detect_info_enhanced(flow: &Flow, opts: &ResultOptions, media: &MediaMap, now_ms: i64) -> Value {
+    let sel = opts.selection;
+    let intention = flow.request.intention.is_some();
+    json!({
+        "Text": if sel.text { detect_info_text(flow, now_ms) } else { Value::Null },
+        "IdCardData": if sel.id_card { id_card_data(flow, opts, media) } else { Value::Null },
+        "BestFrame": if sel.best_frame { best_frame(flow, opts, media) } else { Value::Null },
+        "VideoData": if sel.video { video_data(flow, media) } else { Value::Null },
+        "Encryption": Value::Null,
+        "IntentionVerifyData": Value::Null,
+        "IntentionQuestionResult": Value::Null,
+        "IntentionActionResult": Value::Null,
+        "EncryptedBody": Value::Null,
+        "IsVerifyIntention": intention,
+        "IntentionVerifyType": intention_type(flow),
+    })
+}
+
+fn intention_type(flow: &Flow) -> String {
+    let Some(intention) = &flow.request.intention else {
+        return String::new();
+    };
+    if intention.get("IntentionVerifyText").is_some() {
+        "2".into()
+    } else if intention.get("IntentionActions").is_some() {
+        "1".into()
+    } else {
+        "0".into()
+    }
+}
+
+/// The legacy GetDetectInfo `DetectInfo` string: one JSON document, serialised.
+pub fn detect_info_legacy(flow: &Flow, sel: InfoSelection, media: &MediaMap, now_ms: i64) -> String {
+    let verdict = flow.verdict(now_ms);
+    let last = flow.final_attempt();
+    let ocr = flow.identity.as_ref().and_then(|i| i.ocr.clone()).unwrap_or_default();
+    let (id_card, name) = flow.subject().unzip();
+    let live = last.map(|a| crate::codes::lookup(a.outcome.live_status));
+    let compare = last.and_then(|a| a.outcome.compare_status).map(crate::codes::lookup);
+    let liveness_data: Vec<Value> = flow
+        .attempts
+        .iter()
+        .map(|a| {
+            let c = crate::codes::lookup(a.err_code());
+            json!({"ErrCode": c.code, "ErrMsg": c.message, "ReqTime": a.req_time_ms.to_string(), "IdCard": a.id_card, "Name": a.name})
+        })
+        .collect();
+    let mut doc = serde_json::Map::new();
+    if sel.text {
+        doc.insert(
+            "Text".into(),
+            json!({
+                "ErrCode": verdict.code, "ErrMsg": verdict.message,
+                "IdCard": id_card, "Name": name,
+                "OcrNation": ocr.nation, "OcrAddress": ocr.address, "OcrBirth": ocr.birth,
+                "OcrAuthority": ocr.authority, "OcrValidDate": ocr.valid_date, "OcrName": ocr.name,
+                "OcrIdCard": ocr.id_card, "OcrGender": ocr.gender,
+                "LiveStatus": live.map(|c| c.code), "LiveMsg": live.map(|c| c.message),
+                "Comparestatus": compare.map(|c| c.code), "Comparemsg": compare.map(|c| c.message),
+                "Sim": last.and_then(|a| a.outcome.sim).map(format_sim),
+                "Location": flow.location, "Extra": flow.request.extra,
+                "Detail": {"LivenessData": liveness_data},
+            }),
+        );
+    }
+    if sel.id_card {
+        doc.insert(
+            "IdCardData".into(),
+            json!({"OcrFront": b64(media, &flow.media.ocr_front), "OcrBack": b64(media, &flow.media.ocr_back)}),
+        );
+    }
+    if sel.best_frame {
+        doc.insert(
+            "BestFrame".into(),
+            json!({"BestFrame": last.map(|a| b64(media, &a.outcome.best_frame)).unwrap_or(Value::Null)}),
+        );
+    }
+    if sel.video {
+        doc.insert(
+            "VideoData".into(),
+            json!({"LivenessVideo": last.map(|a| b64(media, &a.outcome.video)).unwrap_or(Value::Null)}),
+        );
+    }
+    Value::Object(doc).to_string()
+}
+
+/// The fields of a GetEidResult response, `eid_info` being the already-built EidInfo (or null).
+pub fn eid_result(flow: &Flow, opts: &ResultOptions, media: &MediaMap, eid_info: Value, now_ms: i64) -> Value {
+    let sel = opts.selection;
+    let mut text = detect_info_text(flow, now_ms);
+    // eID keeps the identity out of Text: it travels only encrypted, in EidInfo.
+    for field in ["IdCard", "Name", "OcrIdCard", "OcrName"] {
+        text[field] = Value::Null;
+    }
+    let intention = flow.request.intention.is_some();
+    json!({
+        "Text": if sel.text { text } else { Value::Null },
+        "IdCardData": if sel.id_card { id_card_data(flow, opts, media) } else { Value::Null },
+        "BestFrame": if sel.best_frame { best_frame(flow, opts, media) } else { Value::Null },
+        "EidInfo": eid_info,
+        "IntentionVerifyData": Value::Null,
+        "IntentionQuestionResult": Value::Null,
+        "IntentionActionResult": Value::Null,
+        "IsVerifyIntention": intention,
+        "IntentionVerifyType": intention_type(flow),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_type_parsing() {
+        let s = InfoSelection::parse(Some("13"), "0123456").unwrap();
+        assert!(s.text && s.best_frame && !s.id_card && !s.video);
+        assert_eq!(InfoSelection::parse(None, "0123456").unwrap(), InfoSelection::all());
+        assert!(InfoSelection::parse(Some("7"), "0123456").is_err());
+        assert!(InfoSelection::parse(Some("4"), "012356").is_err());
+        assert!(InfoSelection::parse(Some(""), "0123456").is_err());
+        assert!(InfoSelection::parse(Some("1a"), "0123456").is_err());
+    }
+
+    #[test]
+    fn sim_format() {
+        assert_eq!(format_sim(92.456), "92.46");
+        assert_eq!(format_sim(101.0), "100.00");
+        assert_eq!(format_sim(-3.0), "0.00");
+    }
+}
