@@ -37,6 +37,7 @@ error_codes! {
     RuleIdDisabled => "InvalidParameterValue.RuleIdDisabled",
     RuleIdNotExist => "InvalidParameterValue.RuleIdNotExist",
     RequestLimitExceeded => "RequestLimitExceeded",
+    RequestSizeLimitExceeded => "RequestSizeLimitExceeded",
     UnsupportedOperation => "UnsupportedOperation",
     UnsupportedProtocol => "UnsupportedProtocol",
     UnauthorizedOperation => "UnauthorizedOperation",

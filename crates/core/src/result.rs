@@ -266,9 +266,10 @@ fn intention_type(flow: &Flow) -> String {
     let Some(intention) = &flow.request.intention else {
         return String::new();
     };
-    if intention.get("IntentionVerifyText").is_some() {
+    let present = |k: &str| intention.get(k).is_some_and(|v| !v.is_null());
+    if present("IntentionVerifyText") {
         "2".into()
-    } else if intention.get("IntentionActions").is_some() {
+    } else if present("IntentionActions") {
         "1".into()
     } else {
         "0".into()

@@ -1,0 +1,220 @@
+//! DetectAuth and the results of its flows (GetDetectInfoEnhanced, GetDetectInfo).
+
+use super::fields;
+use crate::flows::{self, StoredFlow};
+use crate::params::Params;
+use crate::state::{AppState, Caller, RuleEntry};
+use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
+use heshen_core::result::{self, InfoSelection, ResultOptions};
+use heshen_core::rule::{CompareSource, IdentitySource, ReviewStatus};
+use heshen_core::{ApiError, BizToken, ErrorCode};
+use serde_json::{json, Value};
+
+const DETECT_AUTH_FIELDS: &[&str] = &[
+    "RuleId",
+    "TerminalType",
+    "IdCard",
+    "Name",
+    "RedirectUrl",
+    "Extra",
+    "ImageBase64",
+    "Encryption",
+    "IntentionVerifyText",
+    "IntentionQuestions",
+    "IntentionActions",
+    "Config",
+];
+
+/// Name of the reference photo DetectAuth stores under the token.
+pub const REFERENCE_PHOTO: &str = "reference";
+
+pub async fn rule_for(state: &AppState, caller: &Caller, rule_id: &str) -> Result<RuleEntry, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::RuleIdNotExist,
+            format!("RuleId `{rule_id}` does not exist; create it in the heshen console or with `heshen rules create`."),
+        )
+    };
+    let rule = state.rule(rule_id).await?.ok_or_else(not_found)?;
+    if rule.app_id != caller.app_id {
+        return Err(not_found());
+    }
+    match rule.status {
+        ReviewStatus::Approved => Ok(rule),
+        ReviewStatus::Disabled => Err(ApiError::new(
+            ErrorCode::RuleIdDisabled,
+            format!("RuleId `{rule_id}` has been disabled."),
+        )),
+        ReviewStatus::Pending | ReviewStatus::Rejected => Err(ApiError::new(
+            ErrorCode::RuleIdNotExist,
+            format!("RuleId `{rule_id}` has not been approved in review."),
+        )),
+    }
+}
+
+pub async fn detect_auth(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+    params.allow_only(DETECT_AUTH_FIELDS)?;
+    let rule_id = params.req_string("RuleId")?;
+    params.opt_bounded("TerminalType", 32)?;
+    let id_card = fields::id_card(params)?;
+    let name = fields::name(params)?;
+    let redirect_url = fields::redirect_url(params)?;
+    let extra = fields::extra(params)?;
+    let photo = fields::image_base64(params, "ImageBase64", fields::MAX_IMAGE_BASE64)?;
+    fields::refuse_encryption(params)?;
+    let intention = fields::detect_intention(params)?;
+
+    let rule = rule_for(state, caller, &rule_id).await?;
+    let config = &rule.config;
+    match (&id_card, &name) {
+        (Some(_), None) => return Err(ApiError::missing("Name")),
+        (None, Some(_)) => return Err(ApiError::missing("IdCard")),
+        (None, None) if config.identity_source == IdentitySource::Api => {
+            return Err(ApiError::new(
+                ErrorCode::MissingParameter,
+                format!("RuleId `{rule_id}` takes the identity from the API: send IdCard and Name."),
+            ))
+        }
+        _ => {}
+    }
+    if config.compare_source == CompareSource::Uploaded && photo.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::MissingParameter,
+            format!("RuleId `{rule_id}` compares with an uploaded photo: send ImageBase64."),
+        ));
+    }
+
+    let now = state.clock().now_ms();
+    let token = BizToken::generate();
+    let request = FlowRequest {
+        id_card: id_card.map(String::from),
+        name: name.map(String::from),
+        redirect_url: redirect_url.or_else(|| config.default_redirect_url.clone()),
+        extra,
+        has_reference_photo: photo.is_some(),
+        intention,
+        input_type: None,
+    };
+    let settings = FlowSettings {
+        max_attempts: config.max_attempts,
+        sim_threshold: config.sim_threshold,
+        liveness_mode: config.liveness.mode_number(),
+        compare_lib_type: config
+            .compare_source
+            .lib_type_label(photo.is_some())
+            .map(String::from),
+    };
+    let ttl = state.config().biz_token_ttl.as_millis() as i64;
+    let flow = Flow::new(FlowKind::Detect, request, settings, now, ttl);
+    // The photo goes first, so no stored flow ever points at a missing photo.
+    if let Some(photo) = photo {
+        flows::put_media(state, token.as_str(), REFERENCE_PHOTO, photo.bytes).await?;
+    }
+    flows::create(state, token.as_str(), &caller.app_id, &rule.rule_id, &caller.secret_id, &flow).await?;
+    Ok(json!({
+        "Url": format!("{}/h5/start?token={}", state.config().public_url.trim_end_matches('/'), token),
+        "BizToken": token.as_str(),
+    }))
+}
+
+/// Finds the caller's flow for a BizToken + RuleId, with FaceID's errors for every other case.
+pub async fn owned_flow(
+    state: &AppState,
+    caller: &Caller,
+    raw_token: &str,
+    scope_id: Option<&str>,
+    kind: FlowKind,
+    field: &str,
+) -> Result<StoredFlow, ApiError> {
+    let illegal = || {
+        ApiError::new(
+            ErrorCode::BizTokenIllegal,
+            format!("{field} `{raw_token}` is not a valid token of this account."),
+        )
+    };
+    if heshen_core::BizToken::parse(raw_token).is_none() {
+        return Err(illegal());
+    }
+    let stored = flows::load(state, raw_token, kind).await?.ok_or_else(illegal)?;
+    if stored.app_id != caller.app_id {
+        return Err(illegal());
+    }
+    if let Some(scope) = scope_id {
+        if stored.scope_id != scope {
+            return Err(ApiError::new(
+                ErrorCode::BizTokenIllegal,
+                format!("{field} `{raw_token}` was not issued for RuleId `{scope}`."),
+            ));
+        }
+    }
+    if state.clock().now_ms() > stored.retain_until_ms {
+        return Err(ApiError::new(
+            ErrorCode::BizTokenExpired,
+            format!("The result of {field} `{raw_token}` is past its retention period and has been erased."),
+        ));
+    }
+    Ok(stored)
+}
+
+const ENHANCED_FIELDS: &[&str] = &[
+    "BizToken",
+    "RuleId",
+    "InfoType",
+    "BestFramesCount",
+    "IsCutIdCardImage",
+    "IsNeedIdCardAvatar",
+    "IsEncrypt",
+    "Encryption",
+    "IsEncryptResponse",
+    "IsReturnAllVideo",
+];
+
+pub fn result_options(params: &Params, allowed_info: &str, max_frames: u64) -> Result<ResultOptions, ApiError> {
+    let info_type = params.opt_string("InfoType")?;
+    let selection = InfoSelection::parse(info_type.as_deref(), allowed_info)
+        .map_err(|why| ApiError::invalid("InfoType", why))?;
+    Ok(ResultOptions {
+        selection,
+        // FaceID caps rather than refuses a larger count.
+        best_frames_count: params.opt_u64("BestFramesCount")?.unwrap_or(0).min(max_frames),
+        cut_id_card_image: params.opt_bool("IsCutIdCardImage")?.unwrap_or(false),
+        need_id_card_avatar: params.opt_bool("IsNeedIdCardAvatar")?.unwrap_or(false),
+    })
+}
+
+pub fn refuse_response_encryption(params: &Params) -> Result<(), ApiError> {
+    let wants = params.opt_bool("IsEncryptResponse")?.unwrap_or(false)
+        || params.opt_object("Encryption")?.is_some();
+    if wants {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            "Encrypted responses (Encryption / IsEncryptResponse) need a deployment encryption key, which this server has not been given.",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn get_detect_info_enhanced(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+    params.allow_only(ENHANCED_FIELDS)?;
+    let token = params.req_string("BizToken")?;
+    let rule_id = params.req_string("RuleId")?;
+    let opts = result_options(params, "0123456", 10)?;
+    params.opt_bool("IsEncrypt")?;
+    params.opt_bool("IsReturnAllVideo")?;
+    refuse_response_encryption(params)?;
+    let stored = owned_flow(state, caller, &token, Some(&rule_id), FlowKind::Detect, "BizToken").await?;
+    let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
+    Ok(result::detect_info_enhanced(&stored.flow, &opts, &media, state.clock().now_ms()))
+}
+
+pub async fn get_detect_info(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+    params.allow_only(&["BizToken", "RuleId", "InfoType"])?;
+    let token = params.req_string("BizToken")?;
+    let rule_id = params.req_string("RuleId")?;
+    let opts = result_options(params, "01234", 0)?;
+    let stored = owned_flow(state, caller, &token, Some(&rule_id), FlowKind::Detect, "BizToken").await?;
+    let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
+    Ok(json!({
+        "DetectInfo": result::detect_info_legacy(&stored.flow, opts.selection, &media, state.clock().now_ms()),
+    }))
+}

@@ -1,0 +1,38 @@
+//! FaceID actions: each module parses and validates its fields, then does the work.
+
+mod detect;
+mod eid;
+mod fields;
+mod liveness;
+mod unsupported;
+
+use crate::gateway::Authenticated;
+use crate::state::AppState;
+use heshen_core::{ApiError, ErrorCode};
+use serde_json::Value;
+
+pub use eid::{eid_info, merchant_key};
+
+pub async fn dispatch(state: &AppState, request: &Authenticated) -> Result<Value, ApiError> {
+    let (caller, params) = (&request.caller, &request.params);
+    match request.action.as_str() {
+        "DetectAuth" => detect::detect_auth(state, caller, params).await,
+        "GetDetectInfoEnhanced" => detect::get_detect_info_enhanced(state, caller, params).await,
+        "GetDetectInfo" => detect::get_detect_info(state, caller, params).await,
+        "GetEidToken" => eid::get_eid_token(state, caller, params).await,
+        "GetEidResult" => eid::get_eid_result(state, caller, params).await,
+        "CheckEidTokenStatus" => eid::check_eid_token_status(state, caller, params).await,
+        "GetActionSequence" => liveness::get_action_sequence(params),
+        "GetLiveCode" => liveness::get_live_code(params),
+        other => match unsupported::reason(other) {
+            Some(reason) => Err(ApiError::new(
+                ErrorCode::UnsupportedOperation,
+                format!("{other} is not supported by heshen: {reason}"),
+            )),
+            None => Err(ApiError::new(
+                ErrorCode::InvalidAction,
+                format!("The action `{other}` does not exist in faceid 2018-03-01."),
+            )),
+        },
+    }
+}

@@ -1,0 +1,22 @@
+//! Actions of faceid 2018-03-01 that heshen cannot perform, and why.
+
+const OUTSIDE_REGISTRY: &str = "it needs a registry outside this deployment (banks, mobile carriers or the NFC chip service), which a self-hosted server cannot reach.";
+const APP_SDK: &str = "it belongs to Tencent's native app SDK (HuiYan), which heshen does not ship; use DetectAuth with the H5 flow or the mini-program SDK instead.";
+const VISION: &str = "this node was started without the vision engine; run `heshen models fetch` and restart.";
+
+pub fn reason(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "BankCard2EVerification" | "BankCard4EVerification" | "BankCardVerification"
+        | "CheckBankCardInformation" | "CheckPhoneAndName" | "EncryptedPhoneVerification"
+        | "MobileNetworkTimeVerification" | "MobileStatus" | "PhoneVerification"
+        | "PhoneVerificationCMCC" | "PhoneVerificationCTCC" | "PhoneVerificationCUCC"
+        | "GetNFCToken" | "GetWxNFCResult" | "ParseNfcData" | "MinorsVerification"
+        | "CheckIdNameDate" => OUTSIDE_REGISTRY,
+        "GetFaceIdToken" | "GetFaceIdResult" | "GetFaceIdRiskInfo" | "GetFaceidRiskInfoToken" => APP_SDK,
+        "LivenessCompare" | "LivenessRecognition" | "ImageRecognitionV2" | "ImageRecognition"
+        | "Liveness" | "CheckIdCardInformation" | "IdCardOCRVerification" | "IdCardVerification"
+        | "DetectAIFakeFaces" => VISION,
+        "GetWeChatBillDetails" => "reconciliation export is served by the console (`heshen` console issue); it is not enabled on this node yet.",
+        _ => return None,
+    })
+}

@@ -1,0 +1,64 @@
+//! First start: a fresh deployment gets a demo app, API key and business flow so
+//! that the very first `heshen serve` can answer a real call.
+
+use heshen_core::rule::{MerchantConfig, ReviewStatus, RuleConfig};
+use heshen_store::{NewApiKey, Store};
+
+pub const DEFAULT_APP: &str = "default";
+
+pub struct Demo {
+    pub key: NewApiKey,
+    pub rule_id: String,
+}
+
+/// Creates the demo key and rule when the store has no API key yet.
+pub async fn ensure_demo(store: &Store) -> anyhow::Result<Option<Demo>> {
+    store.ensure_app(DEFAULT_APP, "Default application").await?;
+    if !store.list_api_keys().await?.is_empty() {
+        return Ok(None);
+    }
+    let key = store.create_api_key(DEFAULT_APP, "demo").await?;
+    let rule_id = create_rule(store, DEFAULT_APP, &RuleConfig::default()).await?;
+    Ok(Some(Demo { key, rule_id }))
+}
+
+pub async fn create_rule(store: &Store, app_id: &str, config: &RuleConfig) -> anyhow::Result<String> {
+    config.validate()?;
+    store.ensure_app(app_id, app_id).await?;
+    let value = serde_json::to_value(config)?;
+    Ok(store
+        .create_rule(app_id, &config.name, &value, ReviewStatus::Approved.as_str())
+        .await?)
+}
+
+pub async fn create_merchant(store: &Store, app_id: &str, name: &str, config: &MerchantConfig) -> anyhow::Result<String> {
+    store.ensure_app(app_id, app_id).await?;
+    let value = serde_json::to_value(config)?;
+    Ok(store
+        .create_merchant(app_id, name, &value, ReviewStatus::Approved.as_str())
+        .await?)
+}
+
+pub fn demo_banner(demo: &Demo, url: &str) -> String {
+    let host = url.trim_start_matches("http://").trim_start_matches("https://");
+    format!(
+        "\nFirst start: created a demo API key and business flow.\n\
+         \x20 SecretId:  {sid}\n\
+         \x20 SecretKey: {skey}\n\
+         \x20 RuleId:    {rule}\n\n\
+         Try it with the official Python SDK (pip install tencentcloud-sdk-python-faceid):\n\n\
+         python3 - <<'PY'\n\
+         from tencentcloud.common import credential\n\
+         from tencentcloud.common.profile.http_profile import HttpProfile\n\
+         from tencentcloud.common.profile.client_profile import ClientProfile\n\
+         from tencentcloud.faceid.v20180301 import faceid_client, models\n\
+         client = faceid_client.FaceidClient(credential.Credential(\"{sid}\", \"{skey}\"), \"ap-guangzhou\",\n\
+         \x20   ClientProfile(httpProfile=HttpProfile(protocol=\"http\", endpoint=\"{host}\")))\n\
+         req = models.DetectAuthRequest(); req.RuleId = \"{rule}\"\n\
+         print(client.DetectAuth(req).to_json_string())\n\
+         PY\n",
+        sid = demo.key.secret_id,
+        skey = demo.key.secret_key,
+        rule = demo.rule_id,
+    )
+}

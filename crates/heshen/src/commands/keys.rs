@@ -1,0 +1,74 @@
+use super::print_json;
+use clap::Subcommand;
+use heshen::bootstrap::DEFAULT_APP;
+use heshen::settings::Settings;
+use serde_json::json;
+use std::path::Path;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key; the SecretKey is shown only now.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Application (account) the key belongs to.
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a key: requests signed with it are refused.
+    Disable { secret_id: String },
+    /// Enable a disabled key again.
+    Enable { secret_id: String },
+}
+
+pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
+    let (store, _) = heshen::app::open_store(settings, data_dir).await?;
+    let result = match command {
+        KeysCommand::Create { name, app, json } => {
+            store.ensure_app(&app, &app).await?;
+            let key = store.create_api_key(&app, &name).await?;
+            super::audit(&store, "keys.create", &key.secret_id, json!({"name": name, "app": app})).await?;
+            if json {
+                print_json(&json!({"SecretId": key.secret_id, "SecretKey": key.secret_key}));
+            } else {
+                println!("SecretId:  {}\nSecretKey: {}\n(the SecretKey is not shown again)", key.secret_id, key.secret_key);
+            }
+            Ok(())
+        }
+        KeysCommand::List { json } => {
+            let keys = store.list_api_keys().await?;
+            if json {
+                print_json(&json!(keys
+                    .iter()
+                    .map(|k| json!({"SecretId": k.secret_id, "App": k.app_id, "Name": k.name, "Enabled": k.enabled, "CreatedAt": k.created_at}))
+                    .collect::<Vec<_>>()));
+            } else {
+                for k in keys {
+                    println!("{}  {:<8}  {:<10} {}", k.secret_id, if k.enabled { "enabled" } else { "disabled" }, k.app_id, k.name);
+                }
+            }
+            Ok(())
+        }
+        KeysCommand::Disable { secret_id } => set_enabled(&store, &secret_id, false).await,
+        KeysCommand::Enable { secret_id } => set_enabled(&store, &secret_id, true).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn set_enabled(store: &heshen_store::Store, secret_id: &str, enabled: bool) -> anyhow::Result<()> {
+    if !store.set_api_key_enabled(secret_id, enabled).await? {
+        anyhow::bail!("no API key with SecretId {secret_id}");
+    }
+    let action = if enabled { "keys.enable" } else { "keys.disable" };
+    super::audit(store, action, secret_id, json!({})).await?;
+    println!("{secret_id} {}", if enabled { "enabled" } else { "disabled" });
+    Ok(())
+}

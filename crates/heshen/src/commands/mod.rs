@@ -1,0 +1,33 @@
+pub mod keys;
+pub mod merchants;
+pub mod rules;
+pub mod serve;
+
+use heshen::settings::Settings;
+use std::path::Path;
+
+pub async fn migrate(settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
+    let (store, _) = heshen::app::open_store(settings, data_dir).await?;
+    store.close().await;
+    println!("database is up to date");
+    Ok(())
+}
+
+/// Prints a value as pretty JSON on stdout, for `--json` output.
+pub fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// Records an administrative change in the audit log.
+pub async fn audit(
+    store: &heshen_store::Store,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    store.append_audit(now, "cli", action, target, &detail).await?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Layered configuration: built-in defaults, then a TOML file, then `HESHEN_*`
+//! environment variables (and `DATABASE_URL`), then command-line flags.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address `heshen serve` listens on.
+    pub listen: String,
+    /// Base URL users reach this server at; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in the data dir.
+    pub database_url: Option<String>,
+    /// Where media goes; defaults to `file://<data dir>/media`.
+    pub media_url: Option<String>,
+    /// Base64 of the 32-byte master key; defaults to `<data dir>/master.key`, created on
+    /// first start. Several nodes sharing one database must share this key.
+    pub master_key: Option<String>,
+    pub biz_token_ttl_secs: u64,
+    pub eid_token_ttl_secs: u64,
+    pub result_retention_secs: u64,
+    pub signature_window_secs: u64,
+    pub max_body_bytes: usize,
+    /// Requests per second per SecretId for actions without their own limit (0 = unlimited).
+    pub rate_limit_default: u32,
+    /// Per-action overrides, e.g. `{ DetectAuth = 100 }`.
+    pub rate_limits: HashMap<String, u32>,
+    pub cache_ttl_secs: u64,
+    /// How often expired results and media are erased.
+    pub purge_interval_secs: u64,
+    /// `tracing` filter, e.g. `info` or `heshen_api=debug`.
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let api = heshen_api::ApiConfig::default();
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            database_url: None,
+            media_url: None,
+            master_key: None,
+            biz_token_ttl_secs: api.biz_token_ttl.as_secs(),
+            eid_token_ttl_secs: api.eid_token_ttl.as_secs(),
+            result_retention_secs: api.result_retention.as_secs(),
+            signature_window_secs: api.signature_window.as_secs(),
+            max_body_bytes: api.max_body_bytes,
+            rate_limit_default: api.rate_limits.default_per_second,
+            rate_limits: api.rate_limits.per_action,
+            cache_ttl_secs: api.cache_ttl.as_secs(),
+            purge_interval_secs: 60,
+            log: "info".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the layers below the flags. `config_file` defaults to `<data dir>/heshen.toml`.
+    pub fn load(data_dir: &Path, config_file: Option<&Path>) -> anyhow::Result<Self> {
+        let file = config_file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("heshen.toml"));
+        if config_file.is_some() && !file.exists() {
+            anyhow::bail!("config file {} does not exist", file.display());
+        }
+        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(&file));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            figment = figment.merge(Serialized::default("database_url", url));
+        }
+        figment = figment.merge(
+            Env::prefixed("HESHEN_")
+                .ignore(&["DATA_DIR", "CONFIG", "MODELS_DIR"])
+                .map(|k| k.as_str().to_ascii_lowercase().into()),
+        );
+        Ok(figment.extract()?)
+    }
+
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("heshen.db").display()))
+    }
+
+    pub fn media_url(&self, data_dir: &Path) -> String {
+        self.media_url
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", data_dir.join("media").display()))
+    }
+
+    pub fn public_url(&self, bound: &str) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    pub fn api_config(&self, public_url: String) -> heshen_api::ApiConfig {
+        heshen_api::ApiConfig {
+            public_url,
+            biz_token_ttl: Duration::from_secs(self.biz_token_ttl_secs),
+            eid_token_ttl: Duration::from_secs(self.eid_token_ttl_secs),
+            result_retention: Duration::from_secs(self.result_retention_secs),
+            signature_window: Duration::from_secs(self.signature_window_secs),
+            max_body_bytes: self.max_body_bytes,
+            rate_limits: heshen_api::ratelimit::RateLimits {
+                default_per_second: self.rate_limit_default,
+                per_action: self.rate_limits.clone(),
+            },
+            cache_ttl: Duration::from_secs(self.cache_ttl_secs),
+        }
+    }
+}
+
+/// The data directory: flag, then `HESHEN_DATA_DIR`, then `./data`.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}

@@ -1,0 +1,220 @@
+//! A small client for the FaceID 2018-03-01 API as heshen (or Tencent Cloud) serves it.
+//!
+//! It signs every request with TC3-HMAC-SHA256 using the same code the server
+//! verifies with, and returns each action's `Response` object.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), heshen_sdk::Error> {
+//! let client = heshen_sdk::Client::new("http://127.0.0.1:8080", "AKID…", "secret");
+//! let auth = client.detect_auth(&heshen_sdk::DetectAuth { rule_id: "1".into(), ..Default::default() }).await?;
+//! let result = client.call("GetDetectInfoEnhanced", &serde_json::json!({"BizToken": auth.biz_token, "RuleId": "1"})).await?;
+//! # Ok(()) }
+//! ```
+
+use heshen_core::sign::tc3;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const VERSION: &str = "2018-03-01";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("transport: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the server answered HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("the answer is not a FaceID envelope: {0}")]
+    Envelope(String),
+    #[error("{code}: {message} (RequestId {request_id})")]
+    Api {
+        code: String,
+        message: String,
+        request_id: String,
+    },
+}
+
+impl Error {
+    /// The FaceID error code, when the server answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    host: String,
+    secret_id: String,
+    secret_key: String,
+    /// Seconds added to the clock when signing; lets tests send stale signatures.
+    clock_skew_secs: i64,
+}
+
+impl Client {
+    /// `endpoint` is a base URL such as `http://127.0.0.1:8080`.
+    pub fn new(endpoint: &str, secret_id: &str, secret_key: &str) -> Self {
+        let endpoint = endpoint.trim_end_matches('/').to_string();
+        let host = endpoint
+            .split_once("://")
+            .map_or(endpoint.as_str(), |(_, rest)| rest)
+            .to_string();
+        Self {
+            http: reqwest::Client::new(),
+            endpoint,
+            host,
+            secret_id: secret_id.to_string(),
+            secret_key: secret_key.to_string(),
+            clock_skew_secs: 0,
+        }
+    }
+
+    pub fn with_clock_skew(mut self, seconds: i64) -> Self {
+        self.clock_skew_secs = seconds;
+        self
+    }
+
+    fn now(&self) -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp() + self.clock_skew_secs
+    }
+
+    /// Calls any action with a JSON object of fields; returns `Response` without `RequestId`.
+    pub async fn call(&self, action: &str, fields: &Value) -> Result<Value, Error> {
+        let body = serde_json::to_vec(fields).map_err(|e| Error::Envelope(e.to_string()))?;
+        let timestamp = self.now();
+        let content_type = "application/json";
+        let authorization = tc3::authorize(&tc3::SigningInput {
+            secret_id: &self.secret_id,
+            secret_key: &self.secret_key,
+            service: "faceid",
+            host: &self.host,
+            method: "POST",
+            query: "",
+            content_type,
+            body: &body,
+            timestamp,
+        });
+        let response = self
+            .http
+            .post(format!("{}/", self.endpoint))
+            .header("Content-Type", content_type)
+            .header("Authorization", authorization)
+            .header("X-TC-Action", action)
+            .header("X-TC-Version", VERSION)
+            .header("X-TC-Timestamp", timestamp.to_string())
+            .header("X-TC-RequestClient", concat!("heshen-sdk/", env!("CARGO_PKG_VERSION")))
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            return Err(Error::Status {
+                status: status.as_u16(),
+                body: text,
+            });
+        }
+        unwrap_envelope(&text)
+    }
+
+    pub async fn detect_auth(&self, request: &DetectAuth) -> Result<DetectAuthResponse, Error> {
+        let value = self.call("DetectAuth", &to_fields(request)?).await?;
+        serde_json::from_value(value).map_err(|e| Error::Envelope(e.to_string()))
+    }
+
+    pub async fn get_detect_info_enhanced(&self, biz_token: &str, rule_id: &str, info_type: &str) -> Result<Value, Error> {
+        self.call(
+            "GetDetectInfoEnhanced",
+            &serde_json::json!({"BizToken": biz_token, "RuleId": rule_id, "InfoType": info_type}),
+        )
+        .await
+    }
+
+    pub async fn get_eid_token(&self, merchant_id: &str, extra: Value) -> Result<EidTokenResponse, Error> {
+        let mut fields = extra;
+        fields["MerchantId"] = Value::String(merchant_id.to_string());
+        let value = self.call("GetEidToken", &fields).await?;
+        serde_json::from_value(value).map_err(|e| Error::Envelope(e.to_string()))
+    }
+
+    pub async fn get_eid_result(&self, eid_token: &str, info_type: &str) -> Result<Value, Error> {
+        self.call("GetEidResult", &serde_json::json!({"EidToken": eid_token, "InfoType": info_type}))
+            .await
+    }
+}
+
+fn to_fields<T: Serialize>(request: &T) -> Result<Value, Error> {
+    serde_json::to_value(request).map_err(|e| Error::Envelope(e.to_string()))
+}
+
+/// Splits a `{"Response": …}` body into the result or the API error.
+pub fn unwrap_envelope(text: &str) -> Result<Value, Error> {
+    let mut value: Value = serde_json::from_str(text).map_err(|e| Error::Envelope(format!("{e}: {text}")))?;
+    let mut response = value
+        .get_mut("Response")
+        .map(Value::take)
+        .ok_or_else(|| Error::Envelope(format!("no Response in {text}")))?;
+    let request_id = response
+        .get("RequestId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if let Some(error) = response.get("Error") {
+        return Err(Error::Api {
+            code: error["Code"].as_str().unwrap_or_default().to_string(),
+            message: error["Message"].as_str().unwrap_or_default().to_string(),
+            request_id,
+        });
+    }
+    if let Some(map) = response.as_object_mut() {
+        map.remove("RequestId");
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DetectAuth {
+    pub rule_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_card: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_base64: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DetectAuthResponse {
+    pub url: String,
+    pub biz_token: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EidTokenResponse {
+    pub eid_token: String,
+    pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes() {
+        let ok = unwrap_envelope(r#"{"Response":{"BizToken":"T","RequestId":"r"}}"#).unwrap();
+        assert_eq!(ok, serde_json::json!({"BizToken": "T"}));
+        let err = unwrap_envelope(r#"{"Response":{"Error":{"Code":"X","Message":"m"},"RequestId":"r"}}"#).unwrap_err();
+        assert_eq!(err.code(), Some("X"));
+        assert!(unwrap_envelope("{}").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests drive heshen with: the official Tencent Cloud clients
+# (Python SDK, tccli, Node SDK) at the versions the wire spec was captured with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check \
+  "tencentcloud-sdk-python-common==3.1.195" \
+  "tencentcloud-sdk-python-faceid==3.1.179" \
+  "tccli==3.1.189.1"
+
+(cd tests/clients/node && npm ci --silent --no-audit --no-fund)
+echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK)"
