@@ -1,0 +1,155 @@
+//! Group commit for flow inserts.
+//!
+//! Every durable commit costs a WAL write (SQLite) or a WAL flush and round
+//! trip (PostgreSQL); paying that per flow caps throughput far below what
+//! the API needs. A single writer task takes whatever inserts are queued,
+//! writes them in one transaction with multi-row INSERTs and answers each
+//! caller through its oneshot only after COMMIT. There is no timer: while
+//! one batch commits the next one accumulates, so batches grow with load and
+//! a lone insert is written immediately.
+
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::task::JoinHandle;
+
+use crate::db::{values_placeholders, with_pool, Db};
+use crate::error::{StoreError, StoreResult};
+use crate::flows::{
+    bind_sealed_flow, flow_insert_error, SealedFlow, FLOW_INSERT_COLUMNS, FLOW_INSERT_COLUMN_COUNT,
+};
+
+/// Queued inserts beyond this make callers wait (backpressure).
+const QUEUE_CAPACITY: usize = 16_384;
+/// Inserts per transaction.
+const MAX_BATCH: usize = 2_048;
+/// Rows per INSERT statement: 256 × 12 = 3,072 bind parameters, well under
+/// SQLite's 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 256;
+
+type Reply = oneshot::Sender<StoreResult<()>>;
+
+enum WriterMessage {
+    Insert(SealedFlow, Reply),
+    Shutdown(oneshot::Sender<()>),
+}
+
+#[derive(Debug)]
+pub(crate) struct FlowWriter {
+    queue: mpsc::Sender<WriterMessage>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for WriterMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriterMessage::Insert(flow, _) => write!(f, "Insert({})", flow.token),
+            WriterMessage::Shutdown(_) => f.write_str("Shutdown"),
+        }
+    }
+}
+
+impl FlowWriter {
+    pub(crate) fn spawn(db: Db) -> FlowWriter {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let task = tokio::spawn(run_writer(db, receiver));
+        FlowWriter {
+            queue,
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    pub(crate) async fn insert(&self, flow: SealedFlow) -> StoreResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(WriterMessage::Insert(flow, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        // A dropped reply means the writer task died (e.g. runtime shutdown).
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stops intake and waits until everything already queued is committed.
+    pub(crate) async fn shutdown(&self) {
+        let (done, drained) = oneshot::channel();
+        if self.queue.send(WriterMessage::Shutdown(done)).await.is_ok() {
+            let _ = drained.await;
+        }
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run_writer(db: Db, mut receiver: mpsc::Receiver<WriterMessage>) {
+    let mut messages = Vec::with_capacity(MAX_BATCH);
+    let mut shutdown_waiters = Vec::new();
+    // `recv_many` returns 0 only once the channel is closed and drained, so
+    // inserts queued before a shutdown are still written.
+    while receiver.recv_many(&mut messages, MAX_BATCH).await > 0 {
+        let mut batch = Vec::with_capacity(messages.len());
+        for message in messages.drain(..) {
+            match message {
+                WriterMessage::Insert(flow, reply) => batch.push((flow, reply)),
+                WriterMessage::Shutdown(waiter) => {
+                    receiver.close();
+                    shutdown_waiters.push(waiter);
+                }
+            }
+        }
+        if !batch.is_empty() {
+            write_batch(&db, batch).await;
+        }
+    }
+    for waiter in shutdown_waiters {
+        let _ = waiter.send(());
+    }
+}
+
+async fn write_batch(db: &Db, batch: Vec<(SealedFlow, Reply)>) {
+    let flows: Vec<&SealedFlow> = batch.iter().map(|(flow, _)| flow).collect();
+    match insert_in_one_transaction(db, &flows).await {
+        Ok(()) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(batch_error) => {
+            // One bad row (typically a duplicate token) aborts the whole
+            // transaction. Retry row by row so only the offending caller
+            // gets the error and everyone else still succeeds.
+            tracing::debug!(rows = batch.len(), error = %batch_error, "flow batch failed; retrying rows one by one");
+            for (flow, reply) in batch {
+                let _ = reply.send(insert_one(db, &flow).await);
+            }
+        }
+    }
+}
+
+async fn insert_in_one_transaction(db: &Db, flows: &[&SealedFlow]) -> Result<(), sqlx::Error> {
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for chunk in flows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO flows ({FLOW_INSERT_COLUMNS}) VALUES {}",
+                values_placeholders(db.backend(), chunk.len(), FLOW_INSERT_COLUMN_COUNT)
+            );
+            let mut query = sqlx::query(&sql);
+            for flow in chunk {
+                query = bind_sealed_flow!(query, flow);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    })
+}
+
+async fn insert_one(db: &Db, flow: &SealedFlow) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO flows ({FLOW_INSERT_COLUMNS}) VALUES {}",
+        values_placeholders(db.backend(), 1, FLOW_INSERT_COLUMN_COUNT)
+    );
+    let result = with_pool!(db, |pool| bind_sealed_flow!(sqlx::query(&sql), flow)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    result.map_err(|e| flow_insert_error(&flow.token, e))
+}

@@ -1,0 +1,965 @@
+//! Store behaviour, run once against SQLite and once against PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{contains, TestEnv};
+use heshen_store::{FlowKind, FlowUpdate, NewFlow, Store, StoreError};
+use serde_json::json;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::TestEnv::sqlite().await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::TestEnv::postgres().await).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    api_keys_create_lookup_disable,
+    secret_keys_are_sealed_in_the_database,
+    rules_crud_with_sequential_ids,
+    merchants_crud_with_faceid_style_ids,
+    concurrent_rule_creation_yields_unique_ids,
+    flow_insert_get_and_compare_and_swap,
+    flow_payloads_are_sealed_in_the_database,
+    concurrent_inserts_are_group_committed_and_all_readable,
+    flows_between_pages_by_range_and_scope,
+    nonce_replay_is_detected_atomically,
+    media_round_trip_is_sealed_on_disk,
+    purge_deletes_expired_rows_and_media_only,
+    purge_works_in_batches,
+    audit_log_pages_newest_first,
+    reopening_keeps_data_and_migrate_is_idempotent,
+    close_drains_queued_inserts_then_refuses_new_ones,
+);
+
+const NOW: i64 = 1_750_000_000_000;
+
+#[tokio::test]
+async fn sqlite_database_directory_is_created_on_first_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("data/nested/heshen.db");
+    let config = heshen_store::StoreConfig {
+        database_url: format!("sqlite://{}?mode=rwc", db_path.display()),
+        media_url: url::Url::from_directory_path(dir.path().join("media"))
+            .unwrap()
+            .to_string(),
+        master_key: [1; 32],
+    };
+    let store = Store::open(config).await.unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    assert!(db_path.exists());
+    assert!(dir.path().join("media").is_dir());
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_configuration_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let media_url = url::Url::from_directory_path(dir.path())
+        .unwrap()
+        .to_string();
+    let config = |database_url: &str, media_url: &str| heshen_store::StoreConfig {
+        database_url: database_url.to_string(),
+        media_url: media_url.to_string(),
+        master_key: [1; 32],
+    };
+    let sqlite_url = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    assert!(matches!(
+        Store::open(config("mysql://localhost/x", &media_url)).await,
+        Err(StoreError::Config(_))
+    ));
+    #[cfg(not(feature = "s3"))]
+    assert!(matches!(
+        Store::open(config(&sqlite_url, "s3://bucket/prefix")).await,
+        Err(StoreError::Config(message)) if message.contains("s3")
+    ));
+    assert!(matches!(
+        Store::open(config(&sqlite_url, "relative/dir")).await,
+        Err(StoreError::Config(_))
+    ));
+}
+
+fn new_flow(
+    token: &str,
+    scope_id: &str,
+    created_at: i64,
+    retain_until: i64,
+    payload: &[u8],
+) -> NewFlow {
+    NewFlow {
+        token: token.to_string(),
+        kind: FlowKind::Detect,
+        app_id: "app1".to_string(),
+        scope_id: scope_id.to_string(),
+        secret_id: "AKIDtest".to_string(),
+        status: "created".to_string(),
+        created_at,
+        expires_at: created_at + 7_200_000,
+        retain_until,
+        payload: payload.to_vec(),
+    }
+}
+
+async fn store_with_app(env: &TestEnv) -> Store {
+    let store = env.open().await;
+    store.ensure_app("app1", "First app").await.unwrap();
+    store
+}
+
+async fn api_keys_create_lookup_disable(env: TestEnv) {
+    let store = env.open().await;
+    store.health_check().await.unwrap();
+    assert!(store.ensure_app("app1", "First app").await.unwrap());
+    assert!(!store.ensure_app("app1", "Renamed").await.unwrap());
+    assert_eq!(store.app("app1").await.unwrap().unwrap().name, "First app");
+
+    assert!(matches!(
+        store.create_api_key("no-such-app", "x").await,
+        Err(StoreError::NotFound { what: "app", .. })
+    ));
+
+    let created = store.create_api_key("app1", "ci").await.unwrap();
+    assert!(created.secret_id.starts_with("AKID"));
+    assert_eq!(created.secret_id.len(), 36);
+    assert_eq!(created.secret_key.len(), 32);
+    assert!(created
+        .secret_key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric()));
+    let other = store.create_api_key("app1", "other").await.unwrap();
+    assert_ne!(created, other);
+
+    let key = store.api_key(&created.secret_id).await.unwrap().unwrap();
+    assert_eq!(key.secret_key, created.secret_key);
+    assert_eq!(
+        (key.app_id.as_str(), key.name.as_str(), key.enabled),
+        ("app1", "ci", true)
+    );
+    assert!(store.api_key("AKIDdoesnotexist").await.unwrap().is_none());
+
+    let listed = store.list_api_keys().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(!format!("{listed:?}").contains(&created.secret_key));
+
+    assert!(store
+        .set_api_key_enabled(&created.secret_id, false)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .api_key(&created.secret_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
+    assert!(
+        store
+            .api_key(&other.secret_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
+    assert!(!store
+        .set_api_key_enabled("AKIDdoesnotexist", false)
+        .await
+        .unwrap());
+    assert!(store
+        .set_api_key_enabled(&created.secret_id, true)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .api_key(&created.secret_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
+    store.close().await;
+}
+
+async fn secret_keys_are_sealed_in_the_database(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let created = store.create_api_key("app1", "ci").await.unwrap();
+    store.close().await;
+    let raw = env
+        .raw_bytes(
+            "SELECT secret_key FROM api_keys WHERE secret_id = $1",
+            &created.secret_id,
+        )
+        .await;
+    assert!(!contains(&raw, created.secret_key.as_bytes()));
+    assert_eq!(raw[0], 1, "sealed format version");
+    assert_eq!(raw.len(), 1 + 12 + 32 + 16);
+}
+
+async fn rules_crud_with_sequential_ids(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    store.ensure_app("app2", "Second").await.unwrap();
+    let config = json!({"liveness": "silent", "threshold": 70});
+    let first = store
+        .create_rule("app1", "default", &config, "active")
+        .await
+        .unwrap();
+    let second = store
+        .create_rule("app2", "strict", &json!({}), "active")
+        .await
+        .unwrap();
+    assert_eq!((first.as_str(), second.as_str()), ("1", "2"));
+    assert!(matches!(
+        store.create_rule("nope", "x", &json!({}), "active").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // A failed create must not burn a number.
+    assert_eq!(
+        store
+            .create_rule("app1", "third", &json!(1), "draft")
+            .await
+            .unwrap(),
+        "3"
+    );
+
+    let rule = store.rule(&first).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            rule.app_id.as_str(),
+            rule.name.as_str(),
+            rule.status.as_str()
+        ),
+        ("app1", "default", "active")
+    );
+    assert_eq!(rule.config, config);
+    assert!(store.rule("999").await.unwrap().is_none());
+
+    assert_eq!(store.list_rules(Some("app1")).await.unwrap().len(), 2);
+    assert_eq!(store.list_rules(Some("app2")).await.unwrap().len(), 1);
+    assert_eq!(store.list_rules(None).await.unwrap().len(), 3);
+
+    let new_config = json!({"liveness": "action"});
+    assert!(store
+        .update_rule(&first, "renamed", &new_config, "disabled")
+        .await
+        .unwrap());
+    let rule = store.rule(&first).await.unwrap().unwrap();
+    assert_eq!(
+        (rule.name.as_str(), rule.status.as_str()),
+        ("renamed", "disabled")
+    );
+    assert_eq!(rule.config, new_config);
+    assert!(rule.updated_at >= rule.created_at);
+    assert!(!store
+        .update_rule("999", "x", &json!({}), "active")
+        .await
+        .unwrap());
+    store.close().await;
+}
+
+async fn concurrent_rule_creation_yields_unique_ids(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    // Two Store handles stand in for two server nodes sharing the database.
+    let other_node = env.open().await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other_node.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_rule("app1", &format!("r{i}"), &json!({}), "active")
+                .await
+        }));
+    }
+    let mut ids = BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap().unwrap().parse::<u64>().unwrap());
+    }
+    assert_eq!(ids, (1..=40).collect::<BTreeSet<u64>>());
+    other_node.close().await;
+    store.close().await;
+}
+
+async fn merchants_crud_with_faceid_style_ids(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let mut ids = BTreeSet::new();
+    for i in 0..20 {
+        let id = store
+            .create_merchant("app1", &format!("m{i}"), &json!({"n": i}), "active")
+            .await
+            .unwrap();
+        assert!(id.starts_with("0NSJ"), "{id}");
+        assert_eq!(id.len(), 20);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+            "{id}"
+        );
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 20);
+    assert!(matches!(
+        store
+            .create_merchant("nope", "x", &json!({}), "active")
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    let id = ids.first().unwrap();
+    let merchant = store.merchant(id).await.unwrap().unwrap();
+    assert_eq!(merchant.app_id, "app1");
+    assert!(merchant.config["n"].is_number());
+    assert!(store.merchant("0NSJMISSING").await.unwrap().is_none());
+    assert_eq!(store.list_merchants(Some("app1")).await.unwrap().len(), 20);
+    assert_eq!(store.list_merchants(Some("app2")).await.unwrap().len(), 0);
+    assert_eq!(store.list_merchants(None).await.unwrap().len(), 20);
+
+    assert!(store
+        .update_merchant(id, "new", &json!({"x": true}), "disabled")
+        .await
+        .unwrap());
+    let merchant = store.merchant(id).await.unwrap().unwrap();
+    assert_eq!(
+        (merchant.name.as_str(), merchant.status.as_str()),
+        ("new", "disabled")
+    );
+    assert_eq!(merchant.config, json!({"x": true}));
+    assert!(!store
+        .update_merchant("0NSJMISSING", "x", &json!({}), "a")
+        .await
+        .unwrap());
+    store.close().await;
+}
+
+async fn flow_insert_get_and_compare_and_swap(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let flow = NewFlow {
+        kind: FlowKind::Eid,
+        ..new_flow("tok-1", "0NSJABC", NOW, NOW + 1000, b"{\"name\":\"Li Si\"}")
+    };
+    store.insert_flow(flow.clone()).await.unwrap();
+    assert!(matches!(
+        store.insert_flow(flow.clone()).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let record = store.flow("tok-1").await.unwrap().unwrap();
+    assert_eq!(record.kind, FlowKind::Eid);
+    assert_eq!(record.payload, flow.payload);
+    assert_eq!(record.version, 1);
+    assert_eq!(record.finished_at, None);
+    assert_eq!(
+        (
+            record.app_id.as_str(),
+            record.scope_id.as_str(),
+            record.secret_id.as_str(),
+            record.status.as_str()
+        ),
+        ("app1", "0NSJABC", "AKIDtest", "created")
+    );
+    assert_eq!(
+        (record.created_at, record.expires_at, record.retain_until),
+        (NOW, NOW + 7_200_000, NOW + 1000)
+    );
+    assert!(store.flow("tok-missing").await.unwrap().is_none());
+
+    let update = FlowUpdate {
+        status: "finished".into(),
+        payload: b"{\"result\":\"pass\"}".to_vec(),
+        finished_at: Some(NOW + 5),
+        retain_until: NOW + 9999,
+    };
+    assert!(store.update_flow("tok-1", 1, update.clone()).await.unwrap());
+    // Stale version: someone else already moved the flow on.
+    let stale = FlowUpdate {
+        status: "lost".into(),
+        ..update.clone()
+    };
+    assert!(!store.update_flow("tok-1", 1, stale).await.unwrap());
+    let record = store.flow("tok-1").await.unwrap().unwrap();
+    assert_eq!(record.version, 2);
+    assert_eq!(record.status, "finished");
+    assert_eq!(record.payload, update.payload);
+    assert_eq!(record.finished_at, Some(NOW + 5));
+    assert_eq!(record.retain_until, NOW + 9999);
+    assert!(store.update_flow("tok-1", 2, update.clone()).await.unwrap());
+    assert_eq!(store.flow("tok-1").await.unwrap().unwrap().version, 3);
+    assert!(matches!(
+        store.update_flow("tok-missing", 1, update).await,
+        Err(StoreError::NotFound { what: "flow", .. })
+    ));
+    store.close().await;
+}
+
+async fn flow_payloads_are_sealed_in_the_database(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let secret = b"id_card=110101199003077777";
+    store
+        .insert_flow(new_flow("tok-a", "1", NOW, NOW, secret))
+        .await
+        .unwrap();
+    store
+        .insert_flow(new_flow("tok-b", "1", NOW, NOW, b"other"))
+        .await
+        .unwrap();
+    let raw_a = env
+        .raw_bytes("SELECT payload FROM flows WHERE token = $1", "tok-a")
+        .await;
+    assert!(!contains(&raw_a, secret));
+    assert!(!contains(&raw_a, b"110101199003077777"));
+
+    // A sealed payload copied onto another row must not open there.
+    let sql = "UPDATE flows SET payload = (SELECT payload FROM flows WHERE token = 'tok-a') WHERE token = 'tok-b'";
+    match env.backend {
+        heshen_store::Backend::Sqlite => {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&env.config.database_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+        heshen_store::Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&env.config.database_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+    assert!(matches!(
+        store.flow("tok-b").await,
+        Err(StoreError::Crypto(_))
+    ));
+    assert_eq!(store.flow("tok-a").await.unwrap().unwrap().payload, secret);
+    store.close().await;
+}
+
+async fn concurrent_inserts_are_group_committed_and_all_readable(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let count = 2_000;
+    let mut tasks = Vec::with_capacity(count);
+    for i in 0..count {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let token = format!("tok-{i:05}");
+            let payload = format!("payload of {i}");
+            store
+                .insert_flow(new_flow(
+                    &token,
+                    "1",
+                    NOW + (i as i64 % 97),
+                    NOW,
+                    payload.as_bytes(),
+                ))
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // A duplicate inside a busy batch fails alone; its batch mates succeed.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        let token = if i == 100 {
+            "tok-00007".to_string()
+        } else {
+            format!("late-{i}")
+        };
+        tasks.push(tokio::spawn(async move {
+            store
+                .insert_flow(new_flow(&token, "1", NOW, NOW, b"x"))
+                .await
+        }));
+    }
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => conflicts += 1,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(conflicts, 1);
+
+    for i in (0..count).step_by(1) {
+        let record = store.flow(&format!("tok-{i:05}")).await.unwrap().unwrap();
+        assert_eq!(record.payload, format!("payload of {i}").into_bytes());
+    }
+    assert!(store.flow("late-199").await.unwrap().is_some());
+    store.close().await;
+}
+
+async fn flows_between_pages_by_range_and_scope(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    // 300 flows: created_at NOW+0..NOW+99 (3 flows per ms), scopes "1"/"2",
+    // plus flows of another app and outside the range that must not show.
+    for i in 0..300 {
+        let scope = if i % 3 == 0 { "2" } else { "1" };
+        store
+            .insert_flow(new_flow(&format!("t{i:03}"), scope, NOW + i / 3, NOW, b"p"))
+            .await
+            .unwrap();
+    }
+    let foreign = NewFlow {
+        app_id: "app2".into(),
+        ..new_flow("other-app", "1", NOW + 10, NOW, b"p")
+    };
+    store.insert_flow(foreign).await.unwrap();
+    store
+        .insert_flow(new_flow("too-late", "1", NOW + 100, NOW, b"p"))
+        .await
+        .unwrap();
+    store
+        .insert_flow(new_flow("too-early", "1", NOW - 1, NOW, b"p"))
+        .await
+        .unwrap();
+
+    let collect = |scope: Option<&'static str>, limit: u32| {
+        let store = store.clone();
+        async move {
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store
+                    .flows_between("app1", NOW, NOW + 100, scope, after.as_deref(), limit)
+                    .await
+                    .unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                assert!(page.len() <= limit as usize);
+                after = Some(page.last().unwrap().token.clone());
+                seen.extend(
+                    page.into_iter()
+                        .map(|f| (f.created_at, f.token, f.scope_id)),
+                );
+            }
+            seen
+        }
+    };
+    let all = collect(None, 7).await;
+    assert_eq!(all.len(), 300);
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted, "pages are ordered by (created_at, token)");
+    sorted.dedup();
+    assert_eq!(sorted.len(), 300, "no flow appears twice");
+
+    let scoped = collect(Some("2"), 13).await;
+    assert_eq!(scoped.len(), 100);
+    assert!(scoped.iter().all(|(_, _, scope)| scope == "2"));
+
+    assert!(matches!(
+        store
+            .flows_between("app1", NOW, NOW + 100, None, Some("no-such-token"), 10)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store.close().await;
+}
+
+async fn nonce_replay_is_detected_atomically(env: TestEnv) {
+    let store = env.open().await;
+    assert!(store
+        .remember_nonce("AKID1", "12345", NOW + 300_000)
+        .await
+        .unwrap());
+    assert!(!store
+        .remember_nonce("AKID1", "12345", NOW + 300_000)
+        .await
+        .unwrap());
+    assert!(store
+        .remember_nonce("AKID2", "12345", NOW + 300_000)
+        .await
+        .unwrap());
+
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.remember_nonce("AKID1", "race", NOW).await.unwrap()
+        }));
+    }
+    let mut fresh = 0;
+    for task in tasks {
+        fresh += task.await.unwrap() as u32;
+    }
+    assert_eq!(fresh, 1, "exactly one concurrent request may use a nonce");
+    store.close().await;
+}
+
+async fn media_round_trip_is_sealed_on_disk(env: TestEnv) {
+    let store = env.open().await;
+    let selfie: Vec<u8> = b"\xFF\xD8\xFFJPEG-selfie-of-Wang-Wu"
+        .iter()
+        .copied()
+        .cycle()
+        .take(4096)
+        .collect();
+    store
+        .put_media("tok-m", "selfie.jpg", &selfie)
+        .await
+        .unwrap();
+    store
+        .put_media("tok-m", "idcard.png", b"ID-CARD-IMAGE")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_media("tok-m", "selfie.jpg")
+            .await
+            .unwrap()
+            .unwrap(),
+        selfie
+    );
+    assert_eq!(
+        store
+            .get_media("tok-m", "idcard.png")
+            .await
+            .unwrap()
+            .unwrap(),
+        b"ID-CARD-IMAGE"
+    );
+
+    let on_disk = std::fs::read(env.media_dir().join("tok-m").join("selfie.jpg")).unwrap();
+    assert!(!contains(&on_disk, b"JPEG-selfie-of-Wang-Wu"));
+    assert_eq!(on_disk[0], 1);
+
+    // Objects are bound to their token/name: a renamed file does not open.
+    std::fs::copy(
+        env.media_dir().join("tok-m").join("selfie.jpg"),
+        env.media_dir().join("tok-m").join("copied.jpg"),
+    )
+    .unwrap();
+    assert!(matches!(
+        store.get_media("tok-m", "copied.jpg").await,
+        Err(StoreError::Crypto(_))
+    ));
+
+    assert!(store
+        .get_media("tok-m", "absent.jpg")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .get_media("tok-none", "selfie.jpg")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        store.put_media("../x", "a", b"x").await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.get_media("tok-m", "a/b").await,
+        Err(StoreError::InvalidInput(_))
+    ));
+
+    store
+        .put_media("tok-keep", "selfie.jpg", b"keep")
+        .await
+        .unwrap();
+    assert_eq!(store.delete_media("tok-m").await.unwrap(), 3);
+    assert!(store
+        .get_media("tok-m", "selfie.jpg")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!env.media_dir().join("tok-m").exists());
+    assert_eq!(store.delete_media("tok-m").await.unwrap(), 0);
+    assert_eq!(
+        store
+            .get_media("tok-keep", "selfie.jpg")
+            .await
+            .unwrap()
+            .unwrap(),
+        b"keep"
+    );
+    store.close().await;
+}
+
+async fn purge_deletes_expired_rows_and_media_only(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    store
+        .insert_flow(new_flow("old", "1", NOW - 10_000, NOW - 1, b"old"))
+        .await
+        .unwrap();
+    store
+        .insert_flow(new_flow("fresh", "1", NOW - 10_000, NOW + 1, b"fresh"))
+        .await
+        .unwrap();
+    store
+        .insert_flow(new_flow("boundary", "1", NOW - 10_000, NOW, b"kept"))
+        .await
+        .unwrap();
+    store.put_media("old", "selfie.jpg", b"a").await.unwrap();
+    store.put_media("old", "video.mp4", b"b").await.unwrap();
+    store.put_media("fresh", "selfie.jpg", b"c").await.unwrap();
+    assert!(store
+        .remember_nonce("AKID1", "expired", NOW - 1)
+        .await
+        .unwrap());
+    assert!(store
+        .remember_nonce("AKID1", "live", NOW + 60_000)
+        .await
+        .unwrap());
+
+    let report = store.purge(NOW).await.unwrap();
+    assert_eq!(
+        (report.flows, report.media_objects, report.nonces),
+        (1, 2, 1)
+    );
+
+    assert!(store.flow("old").await.unwrap().is_none());
+    assert!(store
+        .get_media("old", "selfie.jpg")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.get_media("old", "video.mp4").await.unwrap().is_none());
+    assert!(!env.media_dir().join("old").exists());
+    assert!(store.flow("fresh").await.unwrap().is_some());
+    assert!(store.flow("boundary").await.unwrap().is_some());
+    assert_eq!(
+        store
+            .get_media("fresh", "selfie.jpg")
+            .await
+            .unwrap()
+            .unwrap(),
+        b"c"
+    );
+    // The expired nonce row is really gone; the live one is still a replay.
+    assert!(store
+        .remember_nonce("AKID1", "expired", NOW + 1)
+        .await
+        .unwrap());
+    assert!(!store
+        .remember_nonce("AKID1", "live", NOW + 60_000)
+        .await
+        .unwrap());
+
+    assert_eq!(store.purge(NOW).await.unwrap(), Default::default());
+    store.close().await;
+}
+
+async fn purge_works_in_batches(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let mut tasks = Vec::new();
+    for i in 0..1_234 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .insert_flow(new_flow(
+                    &format!("old-{i}"),
+                    "1",
+                    NOW - 5,
+                    NOW - 1 - i,
+                    b"x",
+                ))
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    store
+        .insert_flow(new_flow("keep", "1", NOW, NOW + 1, b"x"))
+        .await
+        .unwrap();
+    for i in 0..1_100 {
+        store
+            .remember_nonce("AKID1", &format!("n{i}"), NOW - 1)
+            .await
+            .unwrap();
+    }
+    let report = store.purge(NOW).await.unwrap();
+    assert_eq!(
+        (report.flows, report.media_objects, report.nonces),
+        (1_234, 0, 1_100)
+    );
+    let left = store
+        .flows_between("app1", 0, i64::MAX, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].token, "keep");
+    store.close().await;
+}
+
+async fn audit_log_pages_newest_first(env: TestEnv) {
+    let store = env.open().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            store
+                .append_audit(
+                    NOW + i,
+                    "admin",
+                    "rule.update",
+                    &format!("rule:{i}"),
+                    &json!({"i": i}),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let page = store.list_audit(2, None).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3]]
+    );
+    assert_eq!(page[0].detail, json!({"i": 4}));
+    assert_eq!(
+        (
+            page[0].actor.as_str(),
+            page[0].action.as_str(),
+            page[0].target.as_str()
+        ),
+        ("admin", "rule.update", "rule:4")
+    );
+    assert_eq!(page[0].at, NOW + 4);
+    let next = store.list_audit(10, Some(ids[3])).await.unwrap();
+    assert_eq!(
+        next.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1], ids[0]]
+    );
+    assert!(store.list_audit(10, Some(ids[0])).await.unwrap().is_empty());
+    store.close().await;
+}
+
+async fn reopening_keeps_data_and_migrate_is_idempotent(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    store.migrate().await.unwrap();
+    let key = store.create_api_key("app1", "ci").await.unwrap();
+    let rule_id = store
+        .create_rule("app1", "r", &json!({"a": 1}), "active")
+        .await
+        .unwrap();
+    store
+        .insert_flow(new_flow("persist", &rule_id, NOW, NOW + 1, b"kept payload"))
+        .await
+        .unwrap();
+    store
+        .put_media("persist", "selfie.jpg", b"kept media")
+        .await
+        .unwrap();
+    store
+        .append_audit(NOW, "admin", "key.create", &key.secret_id, &json!(null))
+        .await
+        .unwrap();
+    store.close().await;
+    drop(store);
+
+    let reopened = env.open().await;
+    assert_eq!(
+        reopened
+            .api_key(&key.secret_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .secret_key,
+        key.secret_key
+    );
+    assert_eq!(
+        reopened.rule(&rule_id).await.unwrap().unwrap().config,
+        json!({"a": 1})
+    );
+    assert_eq!(
+        reopened.flow("persist").await.unwrap().unwrap().payload,
+        b"kept payload"
+    );
+    assert_eq!(
+        reopened
+            .get_media("persist", "selfie.jpg")
+            .await
+            .unwrap()
+            .unwrap(),
+        b"kept media"
+    );
+    assert_eq!(reopened.list_audit(10, None).await.unwrap().len(), 1);
+    // The rule counter survives too.
+    assert_eq!(
+        reopened
+            .create_rule("app1", "r2", &json!({}), "active")
+            .await
+            .unwrap(),
+        "2"
+    );
+    reopened.close().await;
+
+    // A different master key cannot read the sealed data.
+    let mut wrong = env.config.clone();
+    wrong.master_key = [0x11; 32];
+    let wrong_store = Store::open(wrong).await.unwrap();
+    assert!(matches!(
+        wrong_store.api_key(&key.secret_id).await,
+        Err(StoreError::Crypto(_))
+    ));
+    assert!(matches!(
+        wrong_store.get_media("persist", "selfie.jpg").await,
+        Err(StoreError::Crypto(_))
+    ));
+    wrong_store.close().await;
+    let _ = env.temp_dir();
+}
+
+async fn close_drains_queued_inserts_then_refuses_new_ones(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let mut tasks = Vec::new();
+    for i in 0..500 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let token = format!("drain-{i}");
+            (
+                token.clone(),
+                store
+                    .insert_flow(new_flow(&token, "1", NOW, NOW, b"x"))
+                    .await,
+            )
+        }));
+    }
+    tokio::task::yield_now().await;
+    store.close().await;
+    let mut committed = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (token, Ok(())) => committed.push(token),
+            (_, Err(StoreError::Closed)) => {}
+            (token, Err(e)) => panic!("{token}: unexpected error {e}"),
+        }
+    }
+    assert!(matches!(
+        store
+            .insert_flow(new_flow("after-close", "1", NOW, NOW, b"x"))
+            .await,
+        Err(StoreError::Closed)
+    ));
+    let reopened = env.open().await;
+    for token in &committed {
+        assert!(
+            reopened.flow(token).await.unwrap().is_some(),
+            "{token} was acknowledged but not stored"
+        );
+    }
+    reopened.close().await;
+}
