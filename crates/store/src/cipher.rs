@@ -85,6 +85,18 @@ impl Cipher {
         Aes256Gcm::new(&derived)
     }
 
+    /// A keyed hash for looking a secret value up without storing it in the clear
+    /// (a "blind index"); `purpose` keeps indexes of different columns unrelated.
+    pub fn blind_index(&self, purpose: &str, value: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.master)
+            .expect("HMAC accepts keys of any length");
+        mac.update(b"blind-index\0");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     pub fn seal(&self, context: SealContext<'_>, plaintext: &[u8]) -> Vec<u8> {
         let aad = context.encode();
         let mut nonce = [0u8; NONCE_LEN];

@@ -93,6 +93,9 @@ impl Db {
                 let pool = SqlitePoolOptions::new()
                     .max_connections((available_cores() * 2).clamp(4, 16))
                     .min_connections(1)
+                    // An embedded database cannot lose its connection: skip the
+                    // ping round trip to the connection's thread on every acquire.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(options)
                     .await?;

@@ -25,6 +25,7 @@ mod media;
 mod merchants;
 mod nonces;
 mod purge;
+mod registry;
 mod rules;
 mod store;
 
@@ -38,5 +39,6 @@ pub use flows::{FlowKind, FlowRecord, FlowUpdate, NewFlow};
 pub use keys::{ApiKey, ApiKeyInfo, NewApiKey};
 pub use merchants::Merchant;
 pub use purge::PurgeReport;
+pub use registry::RegistryIdentity;
 pub use rules::Rule;
 pub use store::Store;

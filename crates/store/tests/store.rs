@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{contains, TestEnv};
-use heshen_store::{FlowKind, FlowUpdate, NewFlow, Store, StoreError};
+use heshen_store::{FlowKind, FlowUpdate, NewFlow, RegistryIdentity, Store, StoreError};
 use serde_json::json;
 
 macro_rules! on_both_backends {
@@ -46,6 +46,7 @@ on_both_backends!(
     audit_log_pages_newest_first,
     reopening_keeps_data_and_migrate_is_idempotent,
     close_drains_queued_inserts_then_refuses_new_ones,
+    registry_identities_are_sealed_and_found_by_id_number,
 );
 
 const NOW: i64 = 1_750_000_000_000;
@@ -962,4 +963,33 @@ async fn close_drains_queued_inserts_then_refuses_new_ones(env: TestEnv) {
         );
     }
     reopened.close().await;
+}
+
+async fn registry_identities_are_sealed_and_found_by_id_number(env: TestEnv) {
+    let store = env.open().await;
+    let person = RegistryIdentity {
+        id_card: "11010519491231002X".into(),
+        name: "张三".into(),
+        photo: Some(b"\xff\xd8 photo bytes of zhang san".to_vec()),
+        embedding: Some(vec![7u8; 16]),
+        source: "import:test.csv".into(),
+    };
+    assert!(store.upsert_identity(&person).await.unwrap(), "new identity");
+    assert_eq!(store.identity("11010519491231002X").await.unwrap(), Some(person.clone()));
+    assert_eq!(store.identity("110105194912310037").await.unwrap(), None);
+
+    let renamed = RegistryIdentity { name: "张叁".into(), photo: None, ..person.clone() };
+    assert!(!store.upsert_identity(&renamed).await.unwrap(), "replaced, not added");
+    assert_eq!(store.identity("11010519491231002X").await.unwrap(), Some(renamed));
+    assert_eq!(store.count_identities().await.unwrap(), 1);
+    store.close().await;
+
+    let raw_name = env
+        .raw_bytes("SELECT name FROM registry_identities WHERE source = $1", "import:test.csv")
+        .await;
+    assert!(!contains(&raw_name, "张叁".as_bytes()));
+    let raw_id = env
+        .raw_bytes("SELECT id_card FROM registry_identities WHERE source = $1", "import:test.csv")
+        .await;
+    assert!(!contains(&raw_id, b"11010519491231002X"), "the ID number is not stored in the clear");
 }

@@ -3,8 +3,10 @@
 mod detect;
 mod eid;
 mod fields;
+pub mod identity;
 mod liveness;
 mod unsupported;
+mod vision;
 
 use crate::gateway::Authenticated;
 use crate::state::AppState;
@@ -24,6 +26,12 @@ pub async fn dispatch(state: &AppState, request: &Authenticated) -> Result<Value
         "CheckEidTokenStatus" => eid::check_eid_token_status(state, caller, params).await,
         "GetActionSequence" => liveness::get_action_sequence(params),
         "GetLiveCode" => liveness::get_live_code(params),
+        "IdCardVerification" => identity::id_card_verification(state, params).await,
+        "ImageRecognitionV2" => vision::image_recognition(state, params, true).await,
+        "ImageRecognition" => vision::image_recognition(state, params, false).await,
+        "LivenessCompare" => vision::liveness_compare(state, params).await,
+        "LivenessRecognition" => vision::liveness_recognition(state, params).await,
+        "Liveness" => vision::liveness(state, params).await,
         other => match unsupported::reason(other) {
             Some(reason) => Err(ApiError::new(
                 ErrorCode::UnsupportedOperation,

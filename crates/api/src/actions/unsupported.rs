@@ -13,9 +13,8 @@ pub fn reason(action: &str) -> Option<&'static str> {
         | "GetNFCToken" | "GetWxNFCResult" | "ParseNfcData" | "MinorsVerification"
         | "CheckIdNameDate" => OUTSIDE_REGISTRY,
         "GetFaceIdToken" | "GetFaceIdResult" | "GetFaceIdRiskInfo" | "GetFaceidRiskInfoToken" => APP_SDK,
-        "LivenessCompare" | "LivenessRecognition" | "ImageRecognitionV2" | "ImageRecognition"
-        | "Liveness" | "CheckIdCardInformation" | "IdCardOCRVerification" | "IdCardVerification"
-        | "DetectAIFakeFaces" => VISION,
+        "CheckIdCardInformation" | "IdCardOCRVerification" => VISION,
+        "DetectAIFakeFaces" => "detecting AI-generated faces needs a deepfake detector that no package registry ships; heshen has none.",
         "GetWeChatBillDetails" => "reconciliation export is served by the console (`heshen` console issue); it is not enabled on this node yet.",
         _ => return None,
     })

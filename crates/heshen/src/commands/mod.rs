@@ -1,7 +1,9 @@
+pub mod bench;
 pub mod keys;
 pub mod merchants;
 pub mod rules;
 pub mod serve;
+pub mod vision;
 
 use heshen::settings::Settings;
 use std::path::Path;

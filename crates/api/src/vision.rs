@@ -1,0 +1,41 @@
+//! The vision engine as the API uses it: inference runs on blocking threads, at most
+//! `concurrency` at a time, so a burst of video uploads cannot starve the HTTP workers.
+
+use heshen_vision::{Engine, VisionError};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+#[derive(Clone)]
+pub struct Vision {
+    engine: Arc<Engine>,
+    permits: Arc<Semaphore>,
+}
+
+impl Vision {
+    pub fn new(engine: Engine, concurrency: usize) -> Self {
+        Self {
+            engine: Arc::new(engine),
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Runs `work` on a blocking thread once a permit is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Engine) -> Result<T, VisionError> + Send + 'static,
+    ) -> Result<T, VisionError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| VisionError::Inference("the vision engine is shutting down".into()))?;
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || work(&engine))
+            .await
+            .map_err(|e| VisionError::Inference(format!("vision task failed: {e}")))?
+    }
+}

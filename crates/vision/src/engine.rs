@@ -1,0 +1,452 @@
+//! The face engine: one object holding the runtime and face models, with the operations the
+//! CLI and API call (detect, embed, compare, liveness signals).
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::error::{Result, VisionError};
+use crate::face::align::{align_face, AlignedFace};
+use crate::face::embed::{embed_faces, Embedding};
+use crate::face::geometry::{BoundingBox, Point};
+use crate::face::mtcnn::{Mtcnn, MtcnnConfig};
+use crate::face::quality::{assess, FaceQuality, QualityThresholds};
+use crate::face::sampling::{shrink_by_blocks, AreaSampler, SAMPLER_MAX_PIXELS};
+use crate::face::similarity::{sim_from_cosine, PASS_SIM};
+use crate::image_input::{decode_image, decode_image_base64, DEFAULT_MAX_PIXELS};
+use crate::models::FaceModels;
+use crate::runtime::{Runtime, RuntimeConfig};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub runtime: RuntimeConfig,
+    /// Refuse images above this many pixels before decoding them.
+    pub max_pixels: u64,
+    /// Faces are searched for as if the image's longer side were at most this, which bounds
+    /// detector time on camera-sized photos (alignment still uses full resolution).
+    pub detect_max_side: u32,
+    /// Smallest face searched for by [`Engine::detect`], as a fraction of the detection
+    /// image's shorter side, with an absolute floor of 20 px (MTCNN's practical minimum).
+    pub min_face_fraction: f32,
+    /// The same for the principal face of a verification photo. Such faces are large, and
+    /// skipping the fine pyramid levels makes detection several times faster; when nothing is
+    /// found this way the full search runs.
+    pub principal_min_face_fraction: f32,
+    pub quality: QualityThresholds,
+    /// A second face whose area is at least this share of the largest one makes a photo
+    /// ambiguous ("several faces"); smaller faces are background people and are ignored.
+    pub competing_face_area: f32,
+}
+
+impl EngineConfig {
+    pub fn new(runtime: RuntimeConfig) -> Self {
+        EngineConfig {
+            runtime,
+            max_pixels: DEFAULT_MAX_PIXELS,
+            detect_max_side: 960,
+            min_face_fraction: 0.0,
+            principal_min_face_fraction: 0.12,
+            quality: QualityThresholds::default(),
+            competing_face_area: 0.4,
+        }
+    }
+
+    pub fn from_env() -> Self {
+        EngineConfig::new(RuntimeConfig::from_env())
+    }
+}
+
+/// A detected face in original-image coordinates, with its quality measurements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Face {
+    pub bbox: BoundingBox,
+    /// Left eye, right eye, nose tip, left mouth corner, right mouth corner.
+    pub landmarks: [Point; 5],
+    /// Detector confidence in [0, 1].
+    pub score: f32,
+    pub quality: FaceQuality,
+}
+
+/// Result of a 1:1 comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// FaceID `Sim`, 0–100.
+    pub sim: f32,
+    /// `sim >= PASS_SIM`.
+    pub pass: bool,
+    pub cosine: f32,
+    /// The face compared in each image (the largest one).
+    pub face_a: Face,
+    pub face_b: Face,
+    /// Faces found in each image.
+    pub faces_a: usize,
+    pub faces_b: usize,
+}
+
+pub struct Engine {
+    runtime: Runtime,
+    models: FaceModels,
+    config: EngineConfig,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("runtime", &self.runtime)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Loads ONNX Runtime and every face model, checking their shapes.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        let runtime = Runtime::new(config.runtime.clone())?;
+        let models = FaceModels::load(&runtime)?;
+        Ok(Engine {
+            runtime,
+            models,
+            config,
+        })
+    }
+
+    /// [`Engine::new`] with [`EngineConfig::from_env`].
+    pub fn from_env() -> Result<Self> {
+        Engine::new(EngineConfig::from_env())
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Decodes image bytes with this engine's pixel limit.
+    pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage> {
+        decode_image(bytes, self.config.max_pixels)
+    }
+
+    /// Decodes FaceID `ImageBase64` with this engine's pixel limit.
+    pub fn decode_base64(&self, text: &str) -> Result<RgbImage> {
+        decode_image_base64(text, self.config.max_pixels)
+    }
+
+    /// Every face in the image, largest first.
+    pub fn detect(&self, image: &RgbImage) -> Result<Vec<Face>> {
+        Ok(self
+            .detect_aligned(image, self.config.min_face_fraction)?
+            .into_iter()
+            .map(|(face, _)| face)
+            .collect())
+    }
+
+    fn detect_aligned(
+        &self,
+        image: &RgbImage,
+        min_face_fraction: f32,
+    ) -> Result<Vec<(Face, AlignedFace)>> {
+        let (w, h) = image.dimensions();
+        // Very large photos are box-shrunk by a whole factor first so the sampler's table
+        // stays small; everything else is sampled at full resolution.
+        let block = ((u64::from(w) * u64::from(h)) as f64 / SAMPLER_MAX_PIXELS as f64)
+            .sqrt()
+            .ceil()
+            .max(1.0) as u32;
+        let shrunk;
+        let work = if block > 1 {
+            shrunk = shrink_by_blocks(image, block);
+            &shrunk
+        } else {
+            image
+        };
+        let sampler = AreaSampler::new(work);
+        // Search as if the image were at most `detect_max_side` long: bounds P-Net's cost on
+        // camera-sized photos, where a 20-pixel face is not worth looking for.
+        let longer = work.width().max(work.height()) as f32;
+        let detect_scale = (self.config.detect_max_side as f32 / longer).min(1.0);
+        let min_side = work.width().min(work.height()) as f32 * detect_scale;
+        let min_face_at_detect_scale = (min_side * min_face_fraction).max(20.0);
+        let config = MtcnnConfig {
+            min_face: min_face_at_detect_scale / detect_scale,
+            ..MtcnnConfig::default()
+        };
+        let detector = Mtcnn {
+            pnet: &self.models.pnet,
+            rnet: &self.models.rnet,
+            onet: &self.models.onet,
+        };
+        let (fx, fy) = (
+            w as f32 / work.width() as f32,
+            h as f32 / work.height() as f32,
+        );
+        let mut faces = Vec::new();
+        for d in detector.detect(&sampler, &config)? {
+            let bbox = BoundingBox::new(
+                d.bbox.x1 * fx,
+                d.bbox.y1 * fy,
+                d.bbox.x2 * fx,
+                d.bbox.y2 * fy,
+            );
+            let landmarks = d.landmarks.map(|p| Point::new(p.x * fx, p.y * fy));
+            let Some(aligned) = align_face(image, &landmarks) else {
+                continue;
+            };
+            let quality = assess(&bbox, &landmarks, &aligned, (w, h), &self.config.quality);
+            faces.push((
+                Face {
+                    bbox,
+                    landmarks,
+                    score: d.score,
+                    quality,
+                },
+                aligned,
+            ));
+        }
+        faces.sort_by(|a, b| b.0.bbox.area().total_cmp(&a.0.bbox.area()));
+        Ok(faces)
+    }
+
+    /// The one face a verification photo is about: the largest, provided no other face is
+    /// comparable in size. Returns it with the number of faces seen.
+    fn principal_face(&self, image: &RgbImage) -> Result<(Face, AlignedFace, usize)> {
+        let mut faces = self.detect_aligned(image, self.config.principal_min_face_fraction)?;
+        if faces.is_empty() {
+            faces = self.detect_aligned(image, self.config.min_face_fraction)?;
+        }
+        let count = faces.len();
+        if faces.is_empty() {
+            return Err(VisionError::NoFace);
+        }
+        let largest = faces[0].0.bbox.area();
+        let competing = faces
+            .iter()
+            .filter(|(f, _)| f.bbox.area() >= largest * self.config.competing_face_area)
+            .count();
+        if competing > 1 {
+            return Err(VisionError::MultipleFaces(competing));
+        }
+        let (face, aligned) = faces.swap_remove(0);
+        Ok((face, aligned, count))
+    }
+
+    /// Embedding of the image's principal face. Fails on no face, several comparable faces or
+    /// a face whose quality is unusable for comparison.
+    pub fn embed(&self, image: &RgbImage) -> Result<Embedding> {
+        let (face, aligned, _) = self.principal_face(image)?;
+        reject_poor_quality(&face)?;
+        Ok(embed_faces(&self.models.embedder, &[&aligned])?.remove(0))
+    }
+
+    /// Embeddings of every face found (largest first), without quality gating.
+    pub fn embed_all(&self, image: &RgbImage) -> Result<Vec<(Face, Embedding)>> {
+        let faces = self.detect_aligned(image, self.config.min_face_fraction)?;
+        let aligned: Vec<&AlignedFace> = faces.iter().map(|(_, a)| a).collect();
+        let embeddings = embed_faces(&self.models.embedder, &aligned)?;
+        Ok(faces.into_iter().map(|(f, _)| f).zip(embeddings).collect())
+    }
+
+    /// Embeds an image that is already a 112×112 face aligned to the five-point template.
+    pub fn embed_aligned(&self, image: &RgbImage) -> Result<Embedding> {
+        let size = crate::face::align::ALIGNED_SIZE as u32;
+        let resized;
+        let img = if image.dimensions() != (size, size) {
+            resized =
+                image::imageops::resize(image, size, size, image::imageops::FilterType::Triangle);
+            &resized
+        } else {
+            image
+        };
+        let pixels: Vec<f32> = img.as_raw().iter().map(|&v| f32::from(v)).collect();
+        let aligned = AlignedFace {
+            pixels,
+            residual: 0.0,
+        };
+        Ok(embed_faces(&self.models.embedder, &[&aligned])?.remove(0))
+    }
+
+    /// 1:1 comparison of the principal faces of two images. Both faces are embedded in one
+    /// batch. Quality problems that make comparison meaningless (too small, incomplete,
+    /// covered) fail the call; the rest are reported in each face's `quality`.
+    pub fn compare(&self, a: &RgbImage, b: &RgbImage) -> Result<Comparison> {
+        let (face_a, aligned_a, faces_a) = self.principal_face(a)?;
+        let (face_b, aligned_b, faces_b) = self.principal_face(b)?;
+        reject_poor_quality(&face_a)?;
+        reject_poor_quality(&face_b)?;
+        let embeddings = embed_faces(&self.models.embedder, &[&aligned_a, &aligned_b])?;
+        let cosine = embeddings[0].cosine(&embeddings[1]);
+        let sim = sim_from_cosine(cosine);
+        Ok(Comparison {
+            sim,
+            pass: sim >= PASS_SIM,
+            cosine,
+            face_a,
+            face_b,
+            faces_a,
+            faces_b,
+        })
+    }
+
+    /// Compares a photo's principal face with a stored embedding (e.g. an enrolled ID photo).
+    pub fn compare_with_embedding(
+        &self,
+        image: &RgbImage,
+        reference: &Embedding,
+    ) -> Result<(f32, Face)> {
+        let (face, aligned, _) = self.principal_face(image)?;
+        reject_poor_quality(&face)?;
+        let embedding = embed_faces(&self.models.embedder, &[&aligned])?.remove(0);
+        Ok((sim_from_cosine(embedding.cosine(reference)), face))
+    }
+}
+
+/// Issues that make an embedding unreliable enough to refuse rather than score.
+fn reject_poor_quality(face: &Face) -> Result<()> {
+    use crate::error::QualityIssue::*;
+    match face
+        .quality
+        .issues
+        .iter()
+        .find(|i| matches!(i, FaceTooSmall | FaceIncomplete | Occluded))
+    {
+        Some(issue) => Err(VisionError::PoorQuality(*issue)),
+        None => Ok(()),
+    }
+}
+
+/// Per-frame face findings for a frame series (a liveness video).
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameFinding {
+    /// Faces detected in the frame.
+    pub faces: usize,
+    /// The principal face, when there is exactly one usable one.
+    pub face: Option<Face>,
+    pub signals: Option<crate::liveness::FrameSignals>,
+}
+
+/// Face analysis of a whole frame series.
+#[derive(Debug, Clone, Serialize)]
+pub struct SequenceAnalysis {
+    pub frames: Vec<FrameFinding>,
+    pub actions: crate::liveness::ActionReport,
+    /// Largest number of faces seen in one frame.
+    pub max_faces: usize,
+    /// Frame best suited for comparison (frontal, sharp, large), if any frame had a face.
+    pub best_frame: Option<usize>,
+}
+
+impl Engine {
+    /// Liveness signals of the principal face of one frame; `None` when the frame has no face.
+    pub fn frame_signals(
+        &self,
+        frame: &RgbImage,
+    ) -> Result<Option<(Face, crate::liveness::FrameSignals)>> {
+        let face = match self.principal_face(frame) {
+            Ok((face, _, _)) => face,
+            Err(VisionError::NoFace) | Err(VisionError::MultipleFaces(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let signals = self.signals_for(frame, &face)?;
+        Ok(Some((face, signals)))
+    }
+
+    fn signals_for(&self, frame: &RgbImage, face: &Face) -> Result<crate::liveness::FrameSignals> {
+        let mesh = crate::liveness::mesh::face_mesh(
+            &self.models.mesh,
+            frame,
+            &face.bbox,
+            face.landmarks[0],
+            face.landmarks[1],
+        )?;
+        Ok(crate::liveness::signals::frame_signals(&mesh))
+    }
+
+    /// Dense 468-point mesh of a detected face.
+    pub fn face_mesh(
+        &self,
+        image: &RgbImage,
+        face: &Face,
+    ) -> Result<crate::liveness::mesh::FaceMesh> {
+        crate::liveness::mesh::face_mesh(
+            &self.models.mesh,
+            image,
+            &face.bbox,
+            face.landmarks[0],
+            face.landmarks[1],
+        )
+    }
+
+    /// Advisory passive anti-spoof scores of a detected face (signals, not verdicts).
+    pub fn passive_scores(
+        &self,
+        image: &RgbImage,
+        face: &Face,
+    ) -> Result<crate::liveness::PassiveScores> {
+        crate::liveness::passive::passive_scores(
+            &self.models.antispoof,
+            &self.models.liveness,
+            image,
+            &face.bbox,
+        )
+    }
+
+    /// Detects faces and liveness signals in every frame and decides which actions the series
+    /// shows.
+    pub fn analyse_frames(
+        &self,
+        frames: &[RgbImage],
+        thresholds: &crate::liveness::ActionThresholds,
+    ) -> Result<SequenceAnalysis> {
+        let mut findings = Vec::with_capacity(frames.len());
+        for frame in frames {
+            let mut faces = self.detect_aligned(frame, self.config.principal_min_face_fraction)?;
+            if faces.is_empty() {
+                faces = self.detect_aligned(frame, self.config.min_face_fraction)?;
+            }
+            let count = faces.len();
+            let largest = faces.first().map(|(f, _)| f.bbox.area()).unwrap_or(0.0);
+            let competing = faces
+                .iter()
+                .filter(|(f, _)| f.bbox.area() >= largest * self.config.competing_face_area)
+                .count();
+            let (face, signals) = if competing == 1 {
+                let face = faces.swap_remove(0).0;
+                let signals = self.signals_for(frame, &face)?;
+                (Some(face), Some(signals))
+            } else {
+                (None, None)
+            };
+            findings.push(FrameFinding {
+                faces: count,
+                face,
+                signals,
+            });
+        }
+        let series: Vec<Option<crate::liveness::FrameSignals>> =
+            findings.iter().map(|f| f.signals).collect();
+        let actions = crate::liveness::analyse_actions(&series, thresholds);
+        let max_faces = findings.iter().map(|f| f.faces).max().unwrap_or(0);
+        let best_frame = findings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.face.as_ref().map(|face| (i, frame_suitability(face))))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        Ok(SequenceAnalysis {
+            frames: findings,
+            actions,
+            max_faces,
+            best_frame,
+        })
+    }
+}
+
+/// Higher for faces better suited to comparison: sharp, frontal, large, no quality issues.
+fn frame_suitability(face: &Face) -> f32 {
+    let q = &face.quality;
+    let frontal = 1.0 - (q.yaw_deg.abs() + q.pitch_deg.abs()) / 90.0;
+    let sharp = (q.sharpness / 200.0).min(1.0);
+    let size = (q.face_px / 200.0).min(1.0);
+    let penalty = q.issues.len() as f32;
+    frontal + sharp + size - penalty
+}

@@ -1,0 +1,13 @@
+//! Liveness: dense landmarks, per-frame signals, action analysis over frame series, and the
+//! advisory passive anti-spoof scores.
+
+pub mod mesh;
+pub mod passive;
+pub mod sequence;
+pub mod signals;
+
+pub use passive::PassiveScores;
+pub use sequence::{analyse_actions, ActionReport, ActionThresholds, LivenessAction};
+pub use signals::FrameSignals;
+pub mod verdict;
+pub use verdict::{decide, Challenge, LivenessFailure};

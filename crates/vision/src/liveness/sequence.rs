@@ -1,0 +1,306 @@
+//! Decisions over a series of frames: did the person blink, open their mouth, shake or nod
+//! their head? Each analyser looks for a change (a closed-then-open eye, a yaw swing), never for
+//! a single pose, so a still photo held to the camera cannot satisfy it.
+
+use serde::Serialize;
+
+use super::signals::FrameSignals;
+
+/// The challenge actions of FaceID action liveness (`GetActionSequence` codes 1 and 2) plus the
+/// head movements heshen can also ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LivenessAction {
+    /// FaceID code "1".
+    OpenMouth,
+    /// FaceID code "2" ("close eyes").
+    Blink,
+    Nod,
+    ShakeHead,
+}
+
+impl LivenessAction {
+    /// Parses one FaceID action code; heshen's own extensions are "3" (nod) and "4" (shake).
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.trim() {
+            "1" => Some(LivenessAction::OpenMouth),
+            "2" => Some(LivenessAction::Blink),
+            "3" => Some(LivenessAction::Nod),
+            "4" => Some(LivenessAction::ShakeHead),
+            _ => None,
+        }
+    }
+
+    /// Parses a FaceID action sequence such as "2,1".
+    pub fn parse_sequence(text: &str) -> Option<Vec<Self>> {
+        text.split(',').map(Self::from_code).collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionThresholds {
+    /// A blink is an eye-aspect-ratio dip below this share of the open-eye level, followed by
+    /// reopening above `blink_reopen` of it.
+    pub blink_dip: f32,
+    pub blink_reopen: f32,
+    /// Open-eye level below which eyes are never seen open (squint, occlusion): no blink test.
+    pub min_open_ear: f32,
+    /// Mouth-open ratio a wide-open mouth reaches…
+    pub mouth_open: f32,
+    /// …and the ratio it must also be seen below (closed) in the same clip.
+    pub mouth_closed: f32,
+    /// Yaw swing (robust max − min, degrees) that counts as turning the head…
+    pub turn_range_deg: f32,
+    /// …and the larger swing that counts as a deliberate head shake.
+    pub shake_range_deg: f32,
+    /// Pitch swing that counts as a nod.
+    pub nod_range_deg: f32,
+    /// Frames whose mesh presence is below this are treated as faceless.
+    pub min_presence: f32,
+}
+
+impl Default for ActionThresholds {
+    fn default() -> Self {
+        ActionThresholds {
+            blink_dip: 0.6,
+            blink_reopen: 0.85,
+            min_open_ear: 0.18,
+            mouth_open: 0.25,
+            mouth_closed: 0.12,
+            turn_range_deg: 12.0,
+            shake_range_deg: 20.0,
+            nod_range_deg: 20.0,
+            min_presence: 0.5,
+        }
+    }
+}
+
+/// Which actions a frame series shows, with the measurements behind each verdict.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ActionReport {
+    pub frames: usize,
+    pub frames_with_face: usize,
+    pub blinked: bool,
+    pub mouth_opened: bool,
+    pub turned_head: bool,
+    pub shook_head: bool,
+    pub nodded: bool,
+    pub open_eye_level: f32,
+    pub min_eye_aspect_ratio: f32,
+    pub max_mouth_open_ratio: f32,
+    pub min_mouth_open_ratio: f32,
+    pub yaw_range_deg: f32,
+    pub pitch_range_deg: f32,
+    /// Each action seen, with the index (into the analysed frames) where it was completed, in
+    /// time order.
+    pub events: Vec<(LivenessAction, usize)>,
+}
+
+impl ActionReport {
+    /// True when every action of `sequence` was performed, each completing after the previous
+    /// one (FaceID asks for actions in a given order).
+    pub fn performed_in_order(&self, sequence: &[LivenessAction]) -> bool {
+        let mut after = 0usize;
+        let mut first = true;
+        for action in sequence {
+            let found = self
+                .events
+                .iter()
+                .filter(|(a, at)| a == action && (first || *at > after))
+                .map(|(_, at)| *at)
+                .min();
+            match found {
+                Some(at) => {
+                    after = at;
+                    first = false;
+                }
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Analyses per-frame signals in time order; `None` marks a frame without a usable face.
+pub fn analyse_actions(frames: &[Option<FrameSignals>], t: &ActionThresholds) -> ActionReport {
+    let (indices, seen): (Vec<usize>, Vec<FrameSignals>) = frames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.filter(|s| s.presence >= t.min_presence).map(|s| (i, s)))
+        .unzip();
+    let mut report = ActionReport {
+        frames: frames.len(),
+        frames_with_face: seen.len(),
+        ..ActionReport::default()
+    };
+    if seen.len() < 2 {
+        return report;
+    }
+    let ears: Vec<f32> = seen.iter().map(|s| s.eye_aspect_ratio).collect();
+    let mouths: Vec<f32> = seen.iter().map(|s| s.mouth_open_ratio).collect();
+    let yaws: Vec<f32> = seen.iter().map(|s| s.yaw_deg).collect();
+    let pitches: Vec<f32> = seen.iter().map(|s| s.pitch_deg).collect();
+
+    report.open_eye_level = percentile(&ears, 0.75);
+    report.min_eye_aspect_ratio = min(&ears);
+    let blink_at = (report.open_eye_level >= t.min_open_ear)
+        .then(|| {
+            dip_and_recovery(
+                &ears,
+                report.open_eye_level * t.blink_dip,
+                report.open_eye_level * t.blink_reopen,
+            )
+        })
+        .flatten();
+    report.blinked = blink_at.is_some();
+
+    report.max_mouth_open_ratio = max(&mouths);
+    report.min_mouth_open_ratio = min(&mouths);
+    report.mouth_opened = report.max_mouth_open_ratio >= t.mouth_open
+        && report.min_mouth_open_ratio <= t.mouth_closed;
+    let mouth_at = report
+        .mouth_opened
+        .then(|| mouths.iter().position(|&m| m >= t.mouth_open))
+        .flatten();
+
+    // Robust ranges (5th–95th percentile) so one bad mesh frame cannot fake a swing.
+    report.yaw_range_deg = percentile(&yaws, 0.95) - percentile(&yaws, 0.05);
+    report.pitch_range_deg = percentile(&pitches, 0.95) - percentile(&pitches, 0.05);
+    report.turned_head = report.yaw_range_deg >= t.turn_range_deg;
+    report.shook_head = report.yaw_range_deg >= t.shake_range_deg;
+    report.nodded = report.pitch_range_deg >= t.nod_range_deg;
+    let nod_at = report
+        .nodded
+        .then(|| swing_completed(&pitches, t.nod_range_deg))
+        .flatten();
+    let shake_at = report
+        .shook_head
+        .then(|| swing_completed(&yaws, t.shake_range_deg))
+        .flatten();
+    let mut events: Vec<(LivenessAction, usize)> = [
+        (LivenessAction::Blink, blink_at),
+        (LivenessAction::OpenMouth, mouth_at),
+        (LivenessAction::Nod, nod_at),
+        (LivenessAction::ShakeHead, shake_at),
+    ]
+    .into_iter()
+    .filter_map(|(a, at)| at.map(|i| (a, indices[i])))
+    .collect();
+    events.sort_by_key(|(_, at)| *at);
+    report.events = events;
+    report
+}
+
+/// Index where the series, having been open (≥ `high`) and then dipped below `low`, is open
+/// again.
+fn dip_and_recovery(values: &[f32], low: f32, high: f32) -> Option<usize> {
+    let mut state = 0; // 0: waiting for open, 1: open seen, 2: dip seen
+    for (i, &v) in values.iter().enumerate() {
+        state = match state {
+            0 if v >= high => 1,
+            1 if v < low => 2,
+            2 if v >= high => return Some(i),
+            s => s,
+        };
+    }
+    None
+}
+
+/// First index by which the values have spanned `range` (max − min so far).
+fn swing_completed(values: &[f32], range: f32) -> Option<usize> {
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    for (i, &v) in values.iter().enumerate() {
+        lo = lo.min(v);
+        hi = hi.max(v);
+        if hi - lo >= range {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn percentile(values: &[f32], q: f32) -> f32 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let pos = (q.clamp(0.0, 1.0) * (sorted.len() - 1) as f32).round() as usize;
+    sorted[pos]
+}
+
+fn min(values: &[f32]) -> f32 {
+    values.iter().copied().fold(f32::INFINITY, f32::min)
+}
+
+fn max(values: &[f32]) -> f32 {
+    values.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(ear: f32, mouth: f32, yaw: f32, pitch: f32) -> Option<FrameSignals> {
+        Some(FrameSignals {
+            eye_aspect_ratio: ear,
+            mouth_open_ratio: mouth,
+            yaw_deg: yaw,
+            pitch_deg: pitch,
+            presence: 0.99,
+        })
+    }
+
+    #[test]
+    fn still_face_shows_no_action() {
+        let frames: Vec<_> = (0..20).map(|_| frame(0.3, 0.02, 1.0, 2.0)).collect();
+        let r = analyse_actions(&frames, &ActionThresholds::default());
+        assert!(!r.blinked && !r.mouth_opened && !r.turned_head && !r.shook_head && !r.nodded);
+    }
+
+    #[test]
+    fn blink_needs_reopening() {
+        let t = ActionThresholds::default();
+        let mut frames: Vec<_> = (0..10).map(|_| frame(0.3, 0.02, 0.0, 0.0)).collect();
+        frames.push(frame(0.08, 0.02, 0.0, 0.0));
+        assert!(!analyse_actions(&frames, &t).blinked, "eyes never reopened");
+        frames.push(frame(0.29, 0.02, 0.0, 0.0));
+        assert!(analyse_actions(&frames, &t).blinked);
+    }
+
+    #[test]
+    fn action_order_is_checked() {
+        let t = ActionThresholds::default();
+        // Blink first (frames 0–11), then open the mouth (frames 12–16).
+        let mut frames: Vec<_> = (0..10).map(|_| frame(0.3, 0.02, 0.0, 0.0)).collect();
+        frames.push(frame(0.08, 0.02, 0.0, 0.0));
+        frames.push(frame(0.3, 0.02, 0.0, 0.0));
+        frames.extend((0..5).map(|_| frame(0.3, 0.4, 0.0, 0.0)));
+        let r = analyse_actions(&frames, &t);
+        let seq = |s: &str| LivenessAction::parse_sequence(s).unwrap();
+        assert!(r.performed_in_order(&seq("2,1")), "{:?}", r.events);
+        assert!(!r.performed_in_order(&seq("1,2")));
+        assert!(r.performed_in_order(&seq("2")) && r.performed_in_order(&seq("1")));
+        assert!(!r.performed_in_order(&seq("3")));
+        assert!(LivenessAction::parse_sequence("1,x").is_none());
+    }
+
+    #[test]
+    fn mouth_must_open_and_close() {
+        let t = ActionThresholds::default();
+        let open_only: Vec<_> = (0..10).map(|_| frame(0.3, 0.35, 0.0, 0.0)).collect();
+        assert!(!analyse_actions(&open_only, &t).mouth_opened);
+        let mut both = open_only.clone();
+        both.extend((0..5).map(|_| frame(0.3, 0.01, 0.0, 0.0)));
+        assert!(analyse_actions(&both, &t).mouth_opened);
+    }
+
+    #[test]
+    fn yaw_and_pitch_swings_are_detected_and_faceless_frames_ignored() {
+        let t = ActionThresholds::default();
+        let mut frames: Vec<_> = (0..30)
+            .map(|i| frame(0.3, 0.02, (i as f32 * 0.4).sin() * 20.0, 0.0))
+            .collect();
+        frames.push(None);
+        let r = analyse_actions(&frames, &t);
+        assert!(r.shook_head && !r.nodded);
+        assert_eq!(r.frames, 31);
+        assert_eq!(r.frames_with_face, 30);
+    }
+}

@@ -1,0 +1,214 @@
+//! Turning a frame-series analysis into FaceID's liveness verdict for one challenge.
+//!
+//! The decision rests on the challenge the server issued (actions to perform, digits to
+//! read); the passive anti-spoof scores are too unreliable on genuine photos to decide alone.
+
+use super::sequence::{ActionReport, LivenessAction};
+use crate::engine::SequenceAnalysis;
+
+/// The challenge a liveness video answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    /// Perform these actions in this order (GetActionSequence).
+    Actions(Vec<LivenessAction>),
+    /// Read these digits aloud (GetLiveCode).
+    Digits(String),
+    /// Look at the camera for a couple of seconds.
+    Silent,
+}
+
+/// A failed liveness check: FaceID's result string and the numeric flow code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LivenessFailure {
+    pub faceid_code: &'static str,
+    pub result_code: i64,
+    pub reason: &'static str,
+}
+
+const fn fail(faceid_code: &'static str, result_code: i64, reason: &'static str) -> LivenessFailure {
+    LivenessFailure {
+        faceid_code,
+        result_code,
+        reason,
+    }
+}
+
+/// Shortest accepted recording, as FaceID asks ("record more than 2 s").
+pub const MIN_DURATION_S: f32 = 2.0;
+/// A still photo held to the camera moves by less than this (yaw/pitch degrees).
+const MIN_NATURAL_POSE_RANGE_DEG: f32 = 1.0;
+/// …and its mouth/eye ratios vary by less than this.
+const MIN_NATURAL_RATIO_RANGE: f32 = 0.015;
+/// Reading four digits opens the mouth at least this much more than rest.
+const MIN_LIP_MOVEMENT: f32 = 0.08;
+/// RMS of 16-bit speech well above room noise.
+const MIN_VOICE_RMS: f64 = 300.0;
+
+fn has_natural_motion(report: &ActionReport) -> bool {
+    let eye_range = report.open_eye_level - report.min_eye_aspect_ratio;
+    let mouth_range = report.max_mouth_open_ratio - report.min_mouth_open_ratio;
+    report.yaw_range_deg >= MIN_NATURAL_POSE_RANGE_DEG
+        || report.pitch_range_deg >= MIN_NATURAL_POSE_RANGE_DEG
+        || eye_range >= MIN_NATURAL_RATIO_RANGE
+        || mouth_range >= MIN_NATURAL_RATIO_RANGE
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|s| f64::from(*s).powi(2)).sum();
+    (sum / samples.len() as f64).sqrt()
+}
+
+/// Decides whether the recording answers the challenge with a live, single person.
+/// `audio` is 16 kHz mono PCM, needed for digits only.
+pub fn decide(
+    analysis: &SequenceAnalysis,
+    duration_s: f32,
+    challenge: &Challenge,
+    audio: Option<&[i16]>,
+) -> Result<(), LivenessFailure> {
+    let report = &analysis.actions;
+    if report.frames == 0 {
+        return Err(fail("FailedOperation.LipVideoInvalid", 1104, "the video has no frames"));
+    }
+    if duration_s < MIN_DURATION_S {
+        return Err(fail("FailedOperation.SilentTooShort", 1303, "the recording is shorter than 2 s"));
+    }
+    let multi_face_frames = analysis.frames.iter().filter(|f| f.faces > 1).count();
+    if multi_face_frames * 2 > analysis.frames.len() {
+        return Err(fail("FailedOperation.SilentMultiFaceFail", 2012, "several faces are in the video"));
+    }
+    if report.frames_with_face * 2 < report.frames {
+        let code = match challenge {
+            Challenge::Actions(_) => ("FailedOperation.ActionNodetectFace", 1210),
+            Challenge::Digits(_) => ("FailedOperation.LipFaceIncomplete", 1102),
+            Challenge::Silent => ("FailedOperation.SilentFaceDetectFail", 1004),
+        };
+        return Err(fail(code.0, code.1, "no complete face in most of the video"));
+    }
+    match challenge {
+        Challenge::Actions(sequence) => {
+            if !report.performed_in_order(sequence) {
+                let missing = sequence.iter().find(|a| !report.events.iter().any(|(e, _)| e == *a));
+                return Err(match missing {
+                    Some(LivenessAction::OpenMouth) => {
+                        fail("FailedOperation.ActionOpenMouth", 1209, "the mouth was not opened")
+                    }
+                    Some(LivenessAction::Blink) => {
+                        fail("FailedOperation.ActionCloseEye", 1207, "the eyes were not closed")
+                    }
+                    _ => fail(
+                        "FailedOperation.ActionFirstAction",
+                        1208,
+                        "the requested actions were not performed in order",
+                    ),
+                });
+            }
+        }
+        Challenge::Digits(_) => {
+            let Some(audio) = audio else {
+                return Err(fail("FailedOperation.LipVoiceDetect", 1101, "the video has no sound"));
+            };
+            if rms(audio) < MIN_VOICE_RMS {
+                return Err(fail("FailedOperation.LipVoiceLow", 1106, "the voice is too quiet"));
+            }
+            if report.max_mouth_open_ratio - report.min_mouth_open_ratio < MIN_LIP_MOVEMENT {
+                return Err(fail("FailedOperation.LipMoveSmall", 1109, "the lips hardly moved"));
+            }
+        }
+        Challenge::Silent => {}
+    }
+    if !has_natural_motion(report) {
+        return Err(fail(
+            "FailedOperation.SilentPictureLiveFail",
+            1301,
+            "the face does not move like a live person (photo or screen replay)",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis(report: ActionReport, faces: usize) -> SequenceAnalysis {
+        let frames = (0..report.frames)
+            .map(|_| crate::engine::FrameFinding {
+                faces,
+                face: None,
+                signals: None,
+            })
+            .collect();
+        SequenceAnalysis {
+            frames,
+            actions: report,
+            max_faces: faces,
+            best_frame: Some(0),
+        }
+    }
+
+    fn lively() -> ActionReport {
+        ActionReport {
+            frames: 45,
+            frames_with_face: 45,
+            mouth_opened: true,
+            open_eye_level: 0.3,
+            min_eye_aspect_ratio: 0.28,
+            max_mouth_open_ratio: 0.4,
+            min_mouth_open_ratio: 0.02,
+            yaw_range_deg: 5.0,
+            pitch_range_deg: 3.0,
+            events: vec![(LivenessAction::OpenMouth, 10)],
+            ..ActionReport::default()
+        }
+    }
+
+    #[test]
+    fn actions_must_be_performed() {
+        let a = analysis(lively(), 1);
+        assert!(decide(&a, 3.0, &Challenge::Actions(vec![LivenessAction::OpenMouth]), None).is_ok());
+        let err = decide(&a, 3.0, &Challenge::Actions(vec![LivenessAction::Blink]), None).unwrap_err();
+        assert_eq!(err.result_code, 1207);
+        let err = decide(
+            &a,
+            3.0,
+            &Challenge::Actions(vec![LivenessAction::OpenMouth, LivenessAction::Nod]),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err.result_code, 1208);
+    }
+
+    #[test]
+    fn a_still_picture_fails_silent_liveness() {
+        let still = ActionReport {
+            yaw_range_deg: 0.2,
+            pitch_range_deg: 0.1,
+            max_mouth_open_ratio: 0.021,
+            min_mouth_open_ratio: 0.02,
+            open_eye_level: 0.3,
+            min_eye_aspect_ratio: 0.299,
+            events: vec![],
+            ..lively()
+        };
+        assert_eq!(decide(&analysis(still, 1), 3.0, &Challenge::Silent, None).unwrap_err().result_code, 1301);
+        assert!(decide(&analysis(lively(), 1), 3.0, &Challenge::Silent, None).is_ok());
+    }
+
+    #[test]
+    fn duration_faces_and_voice() {
+        assert_eq!(decide(&analysis(lively(), 1), 1.0, &Challenge::Silent, None).unwrap_err().result_code, 1303);
+        assert_eq!(decide(&analysis(lively(), 2), 3.0, &Challenge::Silent, None).unwrap_err().result_code, 2012);
+        let absent = ActionReport { frames_with_face: 3, ..lively() };
+        assert_eq!(decide(&analysis(absent, 1), 3.0, &Challenge::Silent, None).unwrap_err().result_code, 1004);
+        let digits = Challenge::Digits("1234".into());
+        assert_eq!(decide(&analysis(lively(), 1), 3.0, &digits, None).unwrap_err().result_code, 1101);
+        let quiet = vec![10i16; 16_000];
+        assert_eq!(decide(&analysis(lively(), 1), 3.0, &digits, Some(&quiet)).unwrap_err().result_code, 1106);
+        let speech: Vec<i16> = (0..32_000).map(|i| ((i as f32 * 0.05).sin() * 4000.0) as i16).collect();
+        assert!(decide(&analysis(lively(), 1), 3.0, &digits, Some(&speech)).is_ok());
+    }
+}
