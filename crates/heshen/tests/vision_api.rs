@@ -1,0 +1,195 @@
+//! The vision actions over HTTP on real photos and videos (shared/testdata), with the
+//! authority registry filled through `heshen registry import`.
+
+use base64::Engine as _;
+use heshen::app::Application;
+use heshen::settings::Settings;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const OBAMA_ID: &str = "110105196108040013";
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata").join(rel)
+}
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("HESHEN_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
+}
+
+fn b64(path: &Path) -> String {
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
+}
+
+/// One frame of a video as a JPEG, to serve as "the uploaded photo" of the person filmed.
+fn frame_of(video: &Path, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("{}.jpg", video.file_stem().unwrap().to_string_lossy()));
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-ss", "1", "-i"])
+        .arg(video)
+        .args(["-frames:v", "1"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg must be installed (scripts/setup_vision_deps.sh)");
+    assert!(status.success());
+    out
+}
+
+struct Running {
+    client: heshen_sdk::Client,
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+
+    let csv = work.join("people.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "name,id_number,photo_path\n奥巴马,{OBAMA_ID},{}\n坏行,12345,nowhere.jpg\n无脸,110105199001010010,{}\n",
+            testdata("faces/obama.jpg").display(),
+            testdata("idcards/idcard_mock.png").display(),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_heshen"))
+        .arg("--data-dir")
+        .arg(&data)
+        .env("HESHEN_MODELS_DIR", models_dir())
+        .env_remove("DATABASE_URL")
+        .args(["registry", "import"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["Added"], 1, "{report}");
+    assert_eq!(report["Failed"].as_array().unwrap().len(), 2, "bad ID and faceless photo are reported: {report}");
+
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        models_dir: Some(models_dir()),
+        vision: "required".into(),
+        rate_limit_default: 0,
+        ..Settings::default()
+    };
+    let app = Application::build(&settings, data).await.expect("server with vision");
+    app.state.store().ensure_app("default", "default").await.unwrap();
+    let key = app.state.store().create_api_key("default", "vision-tests").await.unwrap();
+    let url = format!("http://{}", app.addr);
+    let (shutdown, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    Running {
+        client: heshen_sdk::Client::new(&url, &key.secret_id, &key.secret_key),
+        _dir: dir,
+        work,
+        shutdown,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_and_videos_against_the_registry_and_uploaded_photos() {
+    let r = start().await;
+    let c = &r.client;
+
+    // Two-factor checks against the registry.
+    let check = |id: &str, name: &str| json!({"IdCard": id, "Name": name});
+    assert_eq!(c.call("IdCardVerification", &check(OBAMA_ID, "奥巴马")).await.unwrap()["Result"], "0");
+    assert_eq!(c.call("IdCardVerification", &check(OBAMA_ID, "拜登")).await.unwrap()["Result"], "-1");
+    assert_eq!(c.call("IdCardVerification", &check("11010519491231002X", "张三")).await.unwrap()["Result"], "-5");
+    assert_eq!(c.call("IdCardVerification", &check("110105194912310021", "张三")).await.unwrap()["Result"], "-2");
+
+    // Photo vs authority photo.
+    let recognise = |photo: &str, id: &str, name: &str| {
+        json!({"IdCard": id, "Name": name, "ImageBase64": b64(&testdata(photo)), "Extra": "t1"})
+    };
+    let same = c.call("ImageRecognitionV2", &recognise("faces/obama2.jpg", OBAMA_ID, "奥巴马")).await.unwrap();
+    assert_eq!(same["Result"], "Success", "{same}");
+    assert!(same["Sim"].as_f64().unwrap() >= 70.0);
+    assert_eq!(same["Extra"], "t1");
+    let other = c.call("ImageRecognitionV2", &recognise("faces/biden.jpg", OBAMA_ID, "奥巴马")).await.unwrap();
+    assert_eq!(other["Result"], "FailedOperation.CompareLowSimilarity", "{other}");
+    assert!(other["Sim"].as_f64().unwrap() < 70.0);
+    let unknown = c.call("ImageRecognitionV2", &recognise("faces/obama2.jpg", "11010519491231002X", "张三")).await.unwrap();
+    assert_eq!(unknown["Result"], "FailedOperation.IdNoExistSystem");
+    let wrong_name = c.call("ImageRecognitionV2", &recognise("faces/obama2.jpg", OBAMA_ID, "拜登")).await.unwrap();
+    assert_eq!(wrong_name["Result"], "FailedOperation.IdNameMisMatch");
+    let no_face = c.call("ImageRecognitionV2", &recognise("idcards/idcard_mock.png", OBAMA_ID, "奥巴马")).await;
+    // The card's small portrait may or may not be found; either way it is not Obama.
+    assert_ne!(no_face.unwrap()["Result"], "Success");
+    let junk = c
+        .call("ImageRecognitionV2", &json!({"IdCard": OBAMA_ID, "Name": "奥巴马", "ImageBase64": "aGVsbG8="}))
+        .await
+        .unwrap_err();
+    assert_eq!(junk.code(), Some("InvalidParameterValue"));
+
+    // Video liveness + comparison with an uploaded photo.
+    let talking = testdata("videos/carphone_pristine.mp4");
+    let talking_photo = frame_of(&talking, &r.work);
+    let single = testdata("videos/single_face.mp4");
+    let single_photo = frame_of(&single, &r.work);
+    let compare = |video: &Path, photo: &Path, kind: &str, data: &str| {
+        json!({"LivenessType": kind, "ValidateData": data, "VideoBase64": b64(video), "ImageBase64": b64(photo),
+               "Optional": "{\"BestFrameNum\":2}"})
+    };
+    let passed = c.call("LivenessCompare", &compare(&talking, &talking_photo, "ACTION", "1")).await.unwrap();
+    assert_eq!(passed["Result"], "Success", "{passed}");
+    assert!(passed["Sim"].as_f64().unwrap() >= 70.0);
+    let best = base64::engine::general_purpose::STANDARD
+        .decode(passed["BestFrameBase64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(&best[..2], b"\xff\xd8", "the best frame is a JPEG");
+    assert_eq!(passed["BestFrameList"].as_array().unwrap().len(), 2);
+
+    let blink = c.call("LivenessCompare", &compare(&talking, &talking_photo, "ACTION", "2")).await.unwrap();
+    assert_eq!(blink["Result"], "FailedOperation.ActionCloseEye", "{blink}");
+
+    let silent = c.call("LivenessCompare", &compare(&single, &single_photo, "SILENT", "")).await.unwrap();
+    assert_eq!(silent["Result"], "Success", "{silent}");
+    let wrong_person = c
+        .call("LivenessCompare", &compare(&single, &testdata("faces/obama.jpg"), "SILENT", ""))
+        .await
+        .unwrap();
+    assert_eq!(wrong_person["Result"], "FailedOperation.CompareLowSimilarity", "{wrong_person}");
+    let cartoon = c
+        .call("LivenessCompare", &compare(&testdata("videos/no_face.mp4"), &single_photo, "SILENT", ""))
+        .await
+        .unwrap();
+    assert_eq!(cartoon["Result"], "FailedOperation.SilentFaceDetectFail", "{cartoon}");
+    assert_eq!(cartoon["BestFrameBase64"], Value::Null);
+    let mute = c.call("LivenessCompare", &compare(&talking, &talking_photo, "LIP", "1234")).await.unwrap();
+    assert_eq!(mute["Result"], "FailedOperation.LipVoiceDetect", "{mute}");
+    let not_video = c
+        .call("LivenessCompare", &json!({"LivenessType": "SILENT", "VideoBase64": "aGVsbG8=", "ImageBase64": b64(&single_photo)}))
+        .await
+        .unwrap();
+    assert_eq!(not_video["Result"], "FailedOperation.VideoDecodeFailed", "{not_video}");
+    let bad_type = c
+        .call("LivenessCompare", &json!({"LivenessType": "DANCE", "VideoBase64": "aGVsbG8=", "ImageBase64": b64(&single_photo)}))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_type.code(), Some("InvalidParameterValue"));
+
+    // Video liveness against the registry.
+    let registry = c
+        .call(
+            "LivenessRecognition",
+            &json!({"IdCard": OBAMA_ID, "Name": "奥巴马", "LivenessType": "SILENT", "VideoBase64": b64(&single)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(registry["Result"], "FailedOperation.CompareLowSimilarity", "the man filmed is not Obama: {registry}");
+
+    let _ = r.shutdown.send(());
+}
