@@ -30,7 +30,8 @@ pub enum AuthorityError {
     BadAnswer(String),
 }
 
-pub type LookupFuture<'a> = Pin<Box<dyn Future<Output = Result<AuthorityAnswer, AuthorityError>> + Send + 'a>>;
+pub type LookupFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AuthorityAnswer, AuthorityError>> + Send + 'a>>;
 
 /// A source of identity truth.
 pub trait AuthoritySource: Send + Sync {
@@ -79,7 +80,11 @@ pub struct HttpSource {
 }
 
 impl HttpSource {
-    pub fn new(url: &str, token: Option<String>, timeout: Duration) -> Result<Self, AuthorityError> {
+    pub fn new(
+        url: &str,
+        token: Option<String>,
+        timeout: Duration,
+    ) -> Result<Self, AuthorityError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()
@@ -107,7 +112,10 @@ impl AuthoritySource for HttpSource {
                 .await
                 .map_err(|e| AuthorityError::Unavailable(e.to_string()))?;
             if !response.status().is_success() {
-                return Err(AuthorityError::Unavailable(format!("HTTP {}", response.status())));
+                return Err(AuthorityError::Unavailable(format!(
+                    "HTTP {}",
+                    response.status()
+                )));
             }
             let body: serde_json::Value = response
                 .json()
@@ -119,11 +127,16 @@ impl AuthoritySource for HttpSource {
                         Some(b64) if !b64.is_empty() => Some(
                             base64::engine::general_purpose::STANDARD
                                 .decode(b64)
-                                .map_err(|e| AuthorityError::BadAnswer(format!("PhotoBase64: {e}")))?,
+                                .map_err(|e| {
+                                    AuthorityError::BadAnswer(format!("PhotoBase64: {e}"))
+                                })?,
                         ),
                         _ => None,
                     };
-                    Ok(AuthorityAnswer::Match { photo, embedding: None })
+                    Ok(AuthorityAnswer::Match {
+                        photo,
+                        embedding: None,
+                    })
                 }
                 Some("name_mismatch") => Ok(AuthorityAnswer::NameMismatch),
                 Some("not_found") => Ok(AuthorityAnswer::NotFound),

@@ -18,7 +18,10 @@ pub fn success(request_id: &str, fields: Value) -> Response {
         Value::Object(map) => map,
         other => {
             tracing::error!(?other, "action returned a non-object");
-            return error(request_id, &ApiError::internal("The action produced no result."));
+            return error(
+                request_id,
+                &ApiError::internal("The action produced no result."),
+            );
         }
     };
     fields.insert("RequestId".into(), Value::String(request_id.to_string()));
@@ -37,8 +40,9 @@ pub fn error(request_id: &str, err: &ApiError) -> Response {
 fn json_response(body: Value) -> Response {
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = (StatusCode::OK, bytes).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }

@@ -41,7 +41,9 @@ fn status_word(flow: &Flow) -> &'static str {
 /// "ends" when its token expires.
 pub fn retain_until_ms(state: &AppState, flow: &Flow) -> i64 {
     let retention = state.config().result_retention.as_millis() as i64;
-    let ended = flow.outcome.map_or(flow.expires_at_ms, |o| o.finished_at_ms);
+    let ended = flow
+        .outcome
+        .map_or(flow.expires_at_ms, |o| o.finished_at_ms);
     ended + retention
 }
 
@@ -53,7 +55,8 @@ fn store_kind(kind: FlowKind) -> heshen_store::FlowKind {
 }
 
 fn encode(flow: &Flow) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(flow).map_err(|e| ApiError::internal(format!("could not encode the flow: {e}")))
+    serde_json::to_vec(flow)
+        .map_err(|e| ApiError::internal(format!("could not encode the flow: {e}")))
 }
 
 pub async fn create(
@@ -82,7 +85,11 @@ pub async fn create(
         .map_err(storage_error)
 }
 
-pub async fn load(state: &AppState, token: &str, kind: FlowKind) -> Result<Option<StoredFlow>, ApiError> {
+pub async fn load(
+    state: &AppState,
+    token: &str,
+    kind: FlowKind,
+) -> Result<Option<StoredFlow>, ApiError> {
     let Some(record) = state.store().flow(token).await.map_err(storage_error)? else {
         return Ok(None);
     };
@@ -91,7 +98,10 @@ pub async fn load(state: &AppState, token: &str, kind: FlowKind) -> Result<Optio
     }
     let flow: Flow = serde_json::from_slice(&record.payload).map_err(|e| {
         tracing::error!(token, %e, "unreadable flow payload");
-        ApiError::new(ErrorCode::FailedOperationDbError, "The stored flow could not be read.")
+        ApiError::new(
+            ErrorCode::FailedOperationDbError,
+            "The stored flow could not be read.",
+        )
     })?;
     Ok(Some(StoredFlow {
         token: record.token,
@@ -136,11 +146,24 @@ pub async fn update<T>(
             return Ok((value, stored));
         }
     }
-    Err(ApiError::new(ErrorCode::FailedOperationDbError, "The flow is being changed by too many requests at once; retry.").into())
+    Err(ApiError::new(
+        ErrorCode::FailedOperationDbError,
+        "The flow is being changed by too many requests at once; retry.",
+    )
+    .into())
 }
 
-pub async fn put_media(state: &AppState, token: &str, name: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
-    state.store().put_media(token, name, &bytes).await.map_err(storage_error)
+pub async fn put_media(
+    state: &AppState,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<(), ApiError> {
+    state
+        .store()
+        .put_media(token, name, &bytes)
+        .await
+        .map_err(storage_error)
 }
 
 /// Loads the named media objects of a flow; a missing object is simply left out.
@@ -151,7 +174,12 @@ pub async fn load_media(
 ) -> Result<heshen_core::result::MediaMap, ApiError> {
     let mut media = heshen_core::result::MediaMap::new();
     for name in names {
-        if let Some(bytes) = state.store().get_media(token, &name).await.map_err(storage_error)? {
+        if let Some(bytes) = state
+            .store()
+            .get_media(token, &name)
+            .await
+            .map_err(storage_error)?
+        {
             media.insert(name, bytes);
         }
     }

@@ -70,7 +70,10 @@ struct Rejection {
 
 impl From<ApiError> for Rejection {
     fn from(error: ApiError) -> Self {
-        Self { error, close: false }
+        Self {
+            error,
+            close: false,
+        }
     }
 }
 
@@ -79,24 +82,37 @@ async fn process(state: &AppState, request: Request) -> Result<serde_json::Value
     if parts.method != Method::POST && parts.method != Method::GET {
         return Err(ApiError::new(
             ErrorCode::UnsupportedProtocol,
-            format!("HTTP method {} is not supported; use POST or GET.", parts.method),
+            format!(
+                "HTTP method {} is not supported; use POST or GET.",
+                parts.method
+            ),
         )
         .into());
     }
     let body = read_body(body, &parts.headers, state.config().max_body_bytes).await?;
     let query = parts.uri.query().unwrap_or("");
     let request = authenticate(state, &parts.method, &parts.headers, query, &body).await?;
-    if !state.limiter().try_acquire(&request.caller.secret_id, &request.action) {
+    if !state
+        .limiter()
+        .try_acquire(&request.caller.secret_id, &request.action)
+    {
         return Err(ApiError::new(
             ErrorCode::RequestLimitExceeded,
-            format!("The request rate of {} for this SecretId exceeds its limit.", request.action),
+            format!(
+                "The request rate of {} for this SecretId exceeds its limit.",
+                request.action
+            ),
         )
         .into());
     }
     Ok(actions::dispatch(state, &request).await?)
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<bytes::Bytes, Rejection> {
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<bytes::Bytes, Rejection> {
     let too_large = || Rejection {
         error: ApiError::new(
             ErrorCode::RequestSizeLimitExceeded,
@@ -219,7 +235,10 @@ async fn authenticate_tc3(
     if !verify::service_is_acceptable(&auth.service, host) {
         return Err(ApiError::new(
             ErrorCode::AuthFailureSignatureFailure,
-            format!("The credential scope names service `{}`, not faceid.", auth.service),
+            format!(
+                "The credential scope names service `{}`, not faceid.",
+                auth.service
+            ),
         ));
     }
     let key = lookup_key(state, &auth.secret_id).await?;
@@ -230,7 +249,8 @@ async fn authenticate_tc3(
             header_pairs.push((name.as_str().to_ascii_lowercase(), v));
         }
     }
-    let header_refs: Vec<(&str, &str)> = header_pairs.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let header_refs: Vec<(&str, &str)> =
+        header_pairs.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let parts = verify::RequestParts {
         method: method.as_str(),
         query,
@@ -262,7 +282,12 @@ fn form_pairs(encoded: &[u8]) -> Vec<(String, String)> {
 
 fn parse_post_body(headers: &HeaderMap, body: &[u8]) -> Result<Params, ApiError> {
     let content_type = header_str(headers, "content-type")?.unwrap_or("application/json");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match mime.as_str() {
         "application/json" | "" => {
             if body.iter().all(u8::is_ascii_whitespace) {
@@ -295,9 +320,18 @@ async fn authenticate_v1(
     query: &str,
     body: &[u8],
 ) -> Result<Authenticated, ApiError> {
-    let encoded = if method == Method::GET { query.as_bytes() } else { body };
+    let encoded = if method == Method::GET {
+        query.as_bytes()
+    } else {
+        body
+    };
     let pairs = form_pairs(encoded);
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let Some(signature) = get("Signature") else {
         return Err(ApiError::new(
             ErrorCode::AuthFailureInvalidAuthorization,
@@ -312,12 +346,18 @@ async fn authenticate_v1(
         .parse::<u64>()
         .map_err(|_| ApiError::invalid("Nonce", "it must be a positive integer"))?;
     let secret_id = get("SecretId").ok_or_else(|| ApiError::missing("SecretId"))?;
-    let signing = v1::Method::parse(get("SignatureMethod").unwrap_or("HmacSHA1")).ok_or_else(|| {
-        ApiError::invalid("SignatureMethod", "it must be HmacSHA1 or HmacSHA256")
-    })?;
+    let signing = v1::Method::parse(get("SignatureMethod").unwrap_or("HmacSHA1"))
+        .ok_or_else(|| ApiError::invalid("SignatureMethod", "it must be HmacSHA1 or HmacSHA256"))?;
     let key = lookup_key(state, secret_id).await?;
     let host = header_str(headers, "host")?.unwrap_or("");
-    if !verify::verify_v1(method.as_str(), host, &pairs, signing, &key.secret_key, signature) {
+    if !verify::verify_v1(
+        method.as_str(),
+        host,
+        &pairs,
+        signing,
+        &key.secret_key,
+        signature,
+    ) {
         return Err(signature_failure());
     }
     // Checked only after the signature so nobody can burn another caller's nonces.

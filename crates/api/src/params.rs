@@ -70,7 +70,8 @@ impl Params {
     }
 
     pub fn req_string(&self, name: &str) -> Result<String, ApiError> {
-        self.opt_string(name)?.ok_or_else(|| ApiError::missing(name))
+        self.opt_string(name)?
+            .ok_or_else(|| ApiError::missing(name))
     }
 
     /// A string of at most `max` characters.
@@ -79,7 +80,10 @@ impl Params {
         if let Some(v) = &value {
             let len = v.chars().count();
             if len > max {
-                return Err(ApiError::invalid(name, format!("it has {len} characters, more than the {max} allowed")));
+                return Err(ApiError::invalid(
+                    name,
+                    format!("it has {len} characters, more than the {max} allowed"),
+                ));
             }
         }
         Ok(value)
@@ -116,10 +120,14 @@ impl Params {
     pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match (self.get(name), self.origin) {
             (None, _) => Ok(None),
-            (Some(Value::Number(n)), _) => n.as_i64().map(Some).ok_or_else(|| ApiError::wrong_type(name, "Integer")),
-            (Some(Value::String(s)), Origin::Form) => {
-                s.parse::<i64>().map(Some).map_err(|_| ApiError::wrong_type(name, "Integer"))
-            }
+            (Some(Value::Number(n)), _) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::wrong_type(name, "Integer")),
+            (Some(Value::String(s)), Origin::Form) => s
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| ApiError::wrong_type(name, "Integer")),
             _ => Err(ApiError::wrong_type(name, "Integer")),
         }
     }
@@ -220,8 +228,8 @@ fn conflict(key: &str) -> ApiError {
 fn finish_lists(value: Value) -> Value {
     match value {
         Value::Object(map) => {
-            let is_list = !map.is_empty()
-                && (0..map.len()).all(|i| map.contains_key(&i.to_string()));
+            let is_list =
+                !map.is_empty() && (0..map.len()).all(|i| map.contains_key(&i.to_string()));
             if is_list {
                 let mut map = map;
                 Value::Array(
@@ -242,7 +250,10 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> Params {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Params::from_form(&pairs).unwrap()
     }
 
@@ -259,22 +270,32 @@ mod tests {
         assert_eq!(p.opt_bool("IsCutIdCardImage").unwrap(), Some(true));
         assert_eq!(p.opt_u64("BestFramesCount").unwrap(), Some(2));
         let enc = p.opt_object("Encryption").unwrap().unwrap();
-        assert_eq!(enc.opt_string_array("EncryptList").unwrap().unwrap(), vec!["Name", "IdCard"]);
+        assert_eq!(
+            enc.opt_string_array("EncryptList").unwrap().unwrap(),
+            vec!["Name", "IdCard"]
+        );
     }
 
     #[test]
     fn json_types_are_strict() {
-        let p = Params::from_json(serde_json::from_str(r#"{"A": 1, "B": "true", "C": -1}"#).unwrap());
+        let p =
+            Params::from_json(serde_json::from_str(r#"{"A": 1, "B": "true", "C": -1}"#).unwrap());
         assert!(p.opt_string("A").is_err());
         assert!(p.opt_bool("B").is_err());
         assert!(p.opt_u64("C").is_err());
         assert_eq!(p.opt_string("Missing").unwrap(), None);
-        assert_eq!(p.req_string("Missing").unwrap_err().code, heshen_core::ErrorCode::MissingParameter);
+        assert_eq!(
+            p.req_string("Missing").unwrap_err().code,
+            heshen_core::ErrorCode::MissingParameter
+        );
     }
 
     #[test]
     fn rejects_conflicting_form_keys() {
-        let pairs = vec![("A".to_string(), "1".to_string()), ("A.B".to_string(), "2".to_string())];
+        let pairs = vec![
+            ("A".to_string(), "1".to_string()),
+            ("A.B".to_string(), "2".to_string()),
+        ];
         assert!(Params::from_form(&pairs).is_err());
         let pairs = vec![("A..B".to_string(), "1".to_string())];
         assert!(Params::from_form(&pairs).is_err());

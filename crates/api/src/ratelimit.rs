@@ -15,10 +15,15 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        let per_action = [("DetectAuth", 100), ("GetDetectInfoEnhanced", 100), ("GetEidToken", 100), ("GetEidResult", 100)]
-            .into_iter()
-            .map(|(a, n)| (a.to_string(), n))
-            .collect();
+        let per_action = [
+            ("DetectAuth", 100),
+            ("GetDetectInfoEnhanced", 100),
+            ("GetEidToken", 100),
+            ("GetEidResult", 100),
+        ]
+        .into_iter()
+        .map(|(a, n)| (a.to_string(), n))
+        .collect();
         Self {
             default_per_second: 20,
             per_action,
@@ -28,7 +33,10 @@ impl Default for RateLimits {
 
 impl RateLimits {
     pub fn limit_for(&self, action: &str) -> u32 {
-        self.per_action.get(action).copied().unwrap_or(self.default_per_second)
+        self.per_action
+            .get(action)
+            .copied()
+            .unwrap_or(self.default_per_second)
     }
 }
 

@@ -153,10 +153,19 @@ impl AppState {
         if let Some(hit) = self.inner.rules.get(&rule_id.to_string()) {
             return Ok(hit);
         }
-        let found = match self.inner.store.rule(rule_id).await.map_err(storage_error)? {
+        let found = match self
+            .inner
+            .store
+            .rule(rule_id)
+            .await
+            .map_err(storage_error)?
+        {
             Some(r) => Some(RuleEntry {
                 config: serde_json::from_value(r.config.clone()).map_err(|e| {
-                    ApiError::internal(format!("Rule {} has an unreadable configuration: {e}", r.rule_id))
+                    ApiError::internal(format!(
+                        "Rule {} has an unreadable configuration: {e}",
+                        r.rule_id
+                    ))
                 })?,
                 status: ReviewStatus::parse(&r.status).unwrap_or(ReviewStatus::Pending),
                 rule_id: r.rule_id,
@@ -172,10 +181,19 @@ impl AppState {
         if let Some(hit) = self.inner.merchants.get(&merchant_id.to_string()) {
             return Ok(hit);
         }
-        let found = match self.inner.store.merchant(merchant_id).await.map_err(storage_error)? {
+        let found = match self
+            .inner
+            .store
+            .merchant(merchant_id)
+            .await
+            .map_err(storage_error)?
+        {
             Some(m) => Some(MerchantEntry {
                 config: serde_json::from_value(m.config.clone()).map_err(|e| {
-                    ApiError::internal(format!("Merchant {} has an unreadable configuration: {e}", m.merchant_id))
+                    ApiError::internal(format!(
+                        "Merchant {} has an unreadable configuration: {e}",
+                        m.merchant_id
+                    ))
                 })?,
                 status: ReviewStatus::parse(&m.status).unwrap_or(ReviewStatus::Pending),
                 merchant_id: m.merchant_id,
@@ -183,7 +201,9 @@ impl AppState {
             }),
             None => None,
         };
-        self.inner.merchants.insert(merchant_id.to_string(), found.clone());
+        self.inner
+            .merchants
+            .insert(merchant_id.to_string(), found.clone());
         Ok(found)
     }
 

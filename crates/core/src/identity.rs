@@ -49,7 +49,7 @@ pub fn check_char(first17: &[u8]) -> u8 {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 pub fn is_real_date(year: u32, month: u32, day: u32) -> bool {
@@ -223,13 +223,19 @@ mod tests {
     fn known_check_digit() {
         // 11010519491231002X is the worked example of GB 11643-1999.
         assert!(IdCardNumber::parse("11010519491231002X").is_ok());
-        assert_eq!(IdCardNumber::parse("110105194912310021"), Err(IdCardError::CheckDigit));
+        assert_eq!(
+            IdCardNumber::parse("110105194912310021"),
+            Err(IdCardError::CheckDigit)
+        );
     }
 
     #[test]
     fn rejects_bad_numbers() {
         assert_eq!(IdCardNumber::parse("1101"), Err(IdCardError::Length));
-        assert_eq!(IdCardNumber::parse("11010519491231002x"), Err(IdCardError::Characters));
+        assert_eq!(
+            IdCardNumber::parse("11010519491231002x"),
+            Err(IdCardError::Characters)
+        );
         assert!(matches!(
             IdCardNumber::parse(&make_id_number("990101", "19900101", 1)),
             Err(IdCardError::Region(_))
@@ -257,6 +263,9 @@ mod tests {
         assert_eq!(PersonName::parse(""), Err(NameError::Empty));
         assert!(PersonName::parse(&"名".repeat(33)).is_err());
         assert!(PersonName::parse(&"名".repeat(32)).is_ok());
-        assert_eq!(PersonName::parse("a\u{0}b"), Err(NameError::ControlCharacter));
+        assert_eq!(
+            PersonName::parse("a\u{0}b"),
+            Err(NameError::ControlCharacter)
+        );
     }
 }

@@ -151,7 +151,11 @@ fn detail(attempt: &Attempt) -> Value {
 pub fn detect_info_text(flow: &Flow, now_ms: i64) -> Value {
     let verdict = flow.verdict(now_ms);
     let last = flow.final_attempt();
-    let ocr = flow.identity.as_ref().and_then(|i| i.ocr.clone()).unwrap_or_default();
+    let ocr = flow
+        .identity
+        .as_ref()
+        .and_then(|i| i.ocr.clone())
+        .unwrap_or_default();
     let (id_card, name) = match flow.subject() {
         Some((id, name)) => (Value::from(id), Value::from(name)),
         None => (Value::Null, Value::Null),
@@ -244,7 +248,12 @@ fn video_data(flow: &Flow, media: &MediaMap) -> Value {
 }
 
 /// The fields of a GetDetectInfoEnhanced response (without RequestId).
-pub fn detect_info_enhanced(flow: &Flow, opts: &ResultOptions, media: &MediaMap, now_ms: i64) -> Value {
+pub fn detect_info_enhanced(
+    flow: &Flow,
+    opts: &ResultOptions,
+    media: &MediaMap,
+    now_ms: i64,
+) -> Value {
     let sel = opts.selection;
     let intention = flow.request.intention.is_some();
     json!({
@@ -277,13 +286,24 @@ fn intention_type(flow: &Flow) -> String {
 }
 
 /// The legacy GetDetectInfo `DetectInfo` string: one JSON document, serialised.
-pub fn detect_info_legacy(flow: &Flow, sel: InfoSelection, media: &MediaMap, now_ms: i64) -> String {
+pub fn detect_info_legacy(
+    flow: &Flow,
+    sel: InfoSelection,
+    media: &MediaMap,
+    now_ms: i64,
+) -> String {
     let verdict = flow.verdict(now_ms);
     let last = flow.final_attempt();
-    let ocr = flow.identity.as_ref().and_then(|i| i.ocr.clone()).unwrap_or_default();
+    let ocr = flow
+        .identity
+        .as_ref()
+        .and_then(|i| i.ocr.clone())
+        .unwrap_or_default();
     let (id_card, name) = flow.subject().unzip();
     let live = last.map(|a| crate::codes::lookup(a.outcome.live_status));
-    let compare = last.and_then(|a| a.outcome.compare_status).map(crate::codes::lookup);
+    let compare = last
+        .and_then(|a| a.outcome.compare_status)
+        .map(crate::codes::lookup);
     let liveness_data: Vec<Value> = flow
         .attempts
         .iter()
@@ -332,7 +352,13 @@ pub fn detect_info_legacy(flow: &Flow, sel: InfoSelection, media: &MediaMap, now
 }
 
 /// The fields of a GetEidResult response, `eid_info` being the already-built EidInfo (or null).
-pub fn eid_result(flow: &Flow, opts: &ResultOptions, media: &MediaMap, eid_info: Value, now_ms: i64) -> Value {
+pub fn eid_result(
+    flow: &Flow,
+    opts: &ResultOptions,
+    media: &MediaMap,
+    eid_info: Value,
+    now_ms: i64,
+) -> Value {
     let sel = opts.selection;
     let mut text = detect_info_text(flow, now_ms);
     // eID keeps the identity out of Text: it travels only encrypted, in EidInfo.
@@ -361,7 +387,10 @@ mod tests {
     fn info_type_parsing() {
         let s = InfoSelection::parse(Some("13"), "0123456").unwrap();
         assert!(s.text && s.best_frame && !s.id_card && !s.video);
-        assert_eq!(InfoSelection::parse(None, "0123456").unwrap(), InfoSelection::all());
+        assert_eq!(
+            InfoSelection::parse(None, "0123456").unwrap(),
+            InfoSelection::all()
+        );
         assert!(InfoSelection::parse(Some("7"), "0123456").is_err());
         assert!(InfoSelection::parse(Some("4"), "012356").is_err());
         assert!(InfoSelection::parse(Some(""), "0123456").is_err());

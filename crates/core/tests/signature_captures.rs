@@ -44,12 +44,19 @@ fn load_captures() -> Vec<Capture> {
         let mut parts = request_line.split(' ');
         let method = parts.next().unwrap().to_string();
         let target = parts.next().unwrap();
-        let query = target.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
+        let query = target
+            .split_once('?')
+            .map(|(_, q)| q.to_string())
+            .unwrap_or_default();
         let headers = lines
             .filter_map(|l| l.split_once(": "))
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
             .collect();
-        let body = if body.ends_with(b"\n") && method == "GET" { Vec::new() } else { body };
+        let body = if body.ends_with(b"\n") && method == "GET" {
+            Vec::new()
+        } else {
+            body
+        };
         out.push(Capture {
             name: path.file_name().unwrap().to_string_lossy().into_owned(),
             method,
@@ -70,7 +77,10 @@ fn trim_trailing_newlines(mut body: Vec<u8>) -> Vec<u8> {
 }
 
 fn header<'a>(c: &'a Capture, name: &str) -> Option<&'a str> {
-    c.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    c.headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn verify_capture(c: &Capture, secret_key: &str, body: &[u8]) -> bool {
@@ -78,46 +88,97 @@ fn verify_capture(c: &Capture, secret_key: &str, body: &[u8]) -> bool {
         let auth = tc3::Authorization::parse(authorization).expect("parsable Authorization");
         assert!(KNOWN_SECRET_IDS.contains(&auth.secret_id.as_str()));
         let host = header(c, "host").unwrap();
-        assert!(verify::service_is_acceptable(&auth.service, host), "{}: service {}", c.name, auth.service);
+        assert!(
+            verify::service_is_acceptable(&auth.service, host),
+            "{}: service {}",
+            c.name,
+            auth.service
+        );
         let timestamp: i64 = header(c, "x-tc-timestamp").unwrap().parse().unwrap();
         assert_eq!(tc3::utc_date(timestamp).unwrap(), auth.date);
-        let headers: Vec<(&str, &str)> = c.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let parts = verify::RequestParts { method: &c.method, query: &c.query, headers: &headers, body };
+        let headers: Vec<(&str, &str)> = c
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let parts = verify::RequestParts {
+            method: &c.method,
+            query: &c.query,
+            headers: &headers,
+            body,
+        };
         verify::verify_tc3(&parts, &auth, secret_key, timestamp)
     } else {
-        let encoded = if c.method == "GET" { c.query.as_bytes() } else { body };
-        let params: Vec<(String, String)> = url::form_urlencoded::parse(encoded).into_owned().collect();
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        let encoded = if c.method == "GET" {
+            c.query.as_bytes()
+        } else {
+            body
+        };
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(encoded).into_owned().collect();
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert!(KNOWN_SECRET_IDS.contains(&get("SecretId").as_str()));
         let method = v1::Method::parse(&get("SignatureMethod")).expect("known method");
-        verify::verify_v1(&c.method, header(c, "host").unwrap(), &params, method, secret_key, &get("Signature"))
+        verify::verify_v1(
+            &c.method,
+            header(c, "host").unwrap(),
+            &params,
+            method,
+            secret_key,
+            &get("Signature"),
+        )
     }
 }
 
 #[test]
 fn every_captured_request_verifies() {
     let captures = load_captures();
-    assert!(captures.len() >= 29, "expected all captures, found {}", captures.len());
+    assert!(
+        captures.len() >= 29,
+        "expected all captures, found {}",
+        captures.len()
+    );
     let (mut tc3_count, mut v1_count) = (0, 0);
     for c in &captures {
-        assert!(verify_capture(c, SECRET_KEY, &c.body), "{} should verify", c.name);
+        assert!(
+            verify_capture(c, SECRET_KEY, &c.body),
+            "{} should verify",
+            c.name
+        );
         if header(c, "authorization").is_some() {
             tc3_count += 1;
         } else {
             v1_count += 1;
         }
     }
-    assert!(tc3_count >= 23 && v1_count >= 6, "tc3 {tc3_count}, v1 {v1_count}");
+    assert!(
+        tc3_count >= 23 && v1_count >= 6,
+        "tc3 {tc3_count}, v1 {v1_count}"
+    );
 }
 
 #[test]
 fn a_wrong_key_or_a_changed_body_fails() {
     for c in load_captures() {
-        assert!(!verify_capture(&c, "WRONGKEY000000000000000000000000000", &c.body), "{}", c.name);
+        assert!(
+            !verify_capture(&c, "WRONGKEY000000000000000000000000000", &c.body),
+            "{}",
+            c.name
+        );
         if c.method == "POST" {
             let mut tampered = c.body.clone();
             tampered.push(b' ');
-            assert!(!verify_capture(&c, SECRET_KEY, &tampered), "{} tampered", c.name);
+            assert!(
+                !verify_capture(&c, SECRET_KEY, &tampered),
+                "{} tampered",
+                c.name
+            );
         }
     }
 }
@@ -128,7 +189,10 @@ fn python_post_vector_matches_the_spec_step_by_step() {
     let canonical = tc3::CanonicalRequest {
         method: "POST",
         query: "",
-        headers: vec![("content-type", "application/json"), ("host", "127.0.0.1:8080")],
+        headers: vec![
+            ("content-type", "application/json"),
+            ("host", "127.0.0.1:8080"),
+        ],
         payload_hash: tc3::sha256_hex(body),
     }
     .render();
@@ -153,13 +217,17 @@ fn python_post_vector_matches_the_spec_step_by_step() {
         body,
         timestamp: 1795318297,
     });
-    assert!(header.ends_with("Signature=f195bd39d8bbe54495a877ef70a88aa8c8ba7040ba30281bef803fbce3065685"));
+    assert!(header
+        .ends_with("Signature=f195bd39d8bbe54495a877ef70a88aa8c8ba7040ba30281bef803fbce3065685"));
 }
 
 #[test]
 fn authorization_parsing_rejects_junk() {
     assert!(tc3::Authorization::parse("Basic abc").is_err());
-    assert!(tc3::Authorization::parse("TC3-HMAC-SHA256 Credential=a/b/c/d, SignedHeaders=host, Signature=00").is_err());
+    assert!(tc3::Authorization::parse(
+        "TC3-HMAC-SHA256 Credential=a/b/c/d, SignedHeaders=host, Signature=00"
+    )
+    .is_err());
     assert!(tc3::Authorization::parse(
         "TC3-HMAC-SHA256 Credential=AKID/2026-11-22/faceid/tc3_request, SignedHeaders=host"
     )

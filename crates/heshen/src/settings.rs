@@ -84,7 +84,8 @@ impl Settings {
         if config_file.is_some() && !file.exists() {
             anyhow::bail!("config file {} does not exist", file.display());
         }
-        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(&file));
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(&file));
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(Serialized::default("database_url", url));
         }
@@ -97,9 +98,9 @@ impl Settings {
     }
 
     pub fn database_url(&self, data_dir: &Path) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("heshen.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("heshen.db").display())
+        })
     }
 
     pub fn media_url(&self, data_dir: &Path) -> String {
@@ -109,11 +110,15 @@ impl Settings {
     }
 
     pub fn models_dir(&self, data_dir: &Path) -> PathBuf {
-        self.models_dir.clone().unwrap_or_else(|| data_dir.join("models"))
+        self.models_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("models"))
     }
 
     pub fn public_url(&self, bound: &str) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 
     pub fn api_config(&self, public_url: String) -> heshen_api::ApiConfig {
@@ -169,7 +174,10 @@ mod tests {
         std::env::remove_var("DATABASE_URL");
         assert_eq!(from_env.listen, "0.0.0.0:9000", "file still applies");
         assert_eq!(from_env.biz_token_ttl_secs, 30, "env beats file");
-        assert_eq!(from_env.database_url(dir.path()), "postgres://db.example/heshen");
+        assert_eq!(
+            from_env.database_url(dir.path()),
+            "postgres://db.example/heshen"
+        );
 
         assert!(Settings::load(dir.path(), Some(&dir.path().join("missing.toml"))).is_err());
         std::fs::write(dir.path().join("bad.toml"), "listen = [").unwrap();

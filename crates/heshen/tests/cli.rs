@@ -43,7 +43,10 @@ fn keys_rules_and_merchants_from_the_command_line() {
     let keys = json(&out);
     assert_eq!(keys[0]["SecretId"], secret_id.as_str());
     assert_eq!(keys[0]["Enabled"], true);
-    assert!(!out.contains(key["SecretKey"].as_str().unwrap()), "secrets are never listed");
+    assert!(
+        !out.contains(key["SecretKey"].as_str().unwrap()),
+        "secrets are never listed"
+    );
 
     let (ok, _, err) = heshen(data, &["keys", "disable", &secret_id]);
     assert!(ok, "{err}");
@@ -55,10 +58,21 @@ fn keys_rules_and_merchants_from_the_command_line() {
     let (ok, out, err) = heshen(data, &["rules", "create", "--json", "{}"]);
     assert!(ok, "{err}");
     let rule_id = json(&out)["RuleId"].as_str().unwrap().to_string();
-    let (ok, out, err) = heshen(data, &["rules", "create", "--json", r#"{"liveness":"silent","max_attempts":5}"#]);
+    let (ok, out, err) = heshen(
+        data,
+        &[
+            "rules",
+            "create",
+            "--json",
+            r#"{"liveness":"silent","max_attempts":5}"#,
+        ],
+    );
     assert!(ok, "{err}");
     assert_ne!(json(&out)["RuleId"].as_str().unwrap(), rule_id);
-    let (ok, _, err) = heshen(data, &["rules", "create", "--json", r#"{"max_attempts":0}"#]);
+    let (ok, _, err) = heshen(
+        data,
+        &["rules", "create", "--json", r#"{"max_attempts":0}"#],
+    );
     assert!(!ok && err.contains("max_attempts"), "{err}");
     let (ok, _, err) = heshen(data, &["rules", "create", "--json", r#"{"colour":"red"}"#]);
     assert!(!ok && err.contains("colour"), "{err}");
@@ -72,13 +86,23 @@ fn keys_rules_and_merchants_from_the_command_line() {
     assert!(ok, "{err}");
     let merchant = json(&out);
     assert!(!merchant["MerchantId"].as_str().unwrap().is_empty());
-    assert_eq!(merchant["MerchantKey"].as_str().unwrap().len(), 44, "base64 of 32 bytes");
+    assert_eq!(
+        merchant["MerchantKey"].as_str().unwrap().len(),
+        44,
+        "base64 of 32 bytes"
+    );
     let (ok, out, _) = heshen(data, &["merchants", "list"]);
     assert!(ok);
     assert_eq!(json(&out)[0]["MerchantId"], merchant["MerchantId"]);
 
-    assert!(data.join("master.key").exists(), "the master key is created on first use");
-    assert!(data.join("heshen.db").exists(), "SQLite is the default store");
+    assert!(
+        data.join("master.key").exists(),
+        "the master key is created on first use"
+    );
+    assert!(
+        data.join("heshen.db").exists(),
+        "SQLite is the default store"
+    );
 }
 
 #[test]
@@ -109,7 +133,10 @@ fn serve_answers_on_first_start_and_prints_the_demo_key() {
     };
     let url = banner
         .lines()
-        .find_map(|l| l.strip_prefix("heshen is listening on ").map(|v| v.split(' ').next().unwrap().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("heshen is listening on ")
+                .map(|v| v.split(' ').next().unwrap().to_string())
+        })
         .expect("listening line");
     let (sid, skey, rule) = (field("SecretId:"), field("SecretKey:"), field("RuleId:"));
 

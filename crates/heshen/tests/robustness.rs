@@ -9,7 +9,7 @@ use heshen_core::flow::FlowKind;
 use heshen_core::sign::tc3;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// One raw HTTP/1.1 request; `None` leaves a header out.
@@ -38,7 +38,10 @@ impl Raw {
 
     fn bytes(&self, server: &Server) -> Vec<u8> {
         let timestamp = server.state.clock().now_secs();
-        let mut head = format!("{} / HTTP/1.1\r\nHost: {}\r\n", self.method, server.endpoint);
+        let mut head = format!(
+            "{} / HTTP/1.1\r\nHost: {}\r\n",
+            self.method, server.endpoint
+        );
         if let Some(ct) = &self.content_type {
             head += &format!("Content-Type: {ct}\r\n");
         }
@@ -67,7 +70,10 @@ impl Raw {
             }
             None => {}
         }
-        head += &format!("Content-Length: {}\r\nConnection: close\r\n\r\n", self.body.len());
+        head += &format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.body.len()
+        );
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(&self.body);
         bytes
@@ -89,7 +95,12 @@ impl Reply {
     }
 
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 }
 
@@ -110,7 +121,11 @@ fn parse_reply(raw: &[u8]) -> Option<Reply> {
     {
         body.truncate(len);
     }
-    Some(Reply { status, headers, body })
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Sends the bytes and reads until the server closes the connection.
@@ -122,18 +137,30 @@ async fn exchange(server: &Server, bytes: &[u8]) -> Reply {
         .await
         .expect("the server answers")
         .expect("read");
-    parse_reply(&raw).unwrap_or_else(|| panic!("no HTTP response: {:?}", String::from_utf8_lossy(&raw)))
+    parse_reply(&raw)
+        .unwrap_or_else(|| panic!("no HTTP response: {:?}", String::from_utf8_lossy(&raw)))
 }
 
 /// The rules every refusal follows; returns the error code.
 #[track_caller]
-fn assert_envelope(reply: &Reply) -> String {
-    assert_eq!(reply.status, 200, "API errors are HTTP 200");
-    assert_eq!(reply.header("content-type"), Some("application/json"), "exactly application/json");
+fn assert_envelope(what: &str, reply: &Reply) -> String {
+    assert_eq!(reply.status, 200, "{what}: API errors are HTTP 200");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json"),
+        "{what}: exactly application/json"
+    );
     let body = reply.json();
     assert_request_id(&body["Response"]);
-    let code = body["Response"]["Error"]["Code"].as_str().unwrap_or_else(|| panic!("not an error: {body}"));
-    assert!(body["Response"]["Error"]["Message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    let code = body["Response"]["Error"]["Code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: not an error: {body}"));
+    assert!(
+        body["Response"]["Error"]["Message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     code.to_string()
 }
 
@@ -173,17 +200,63 @@ async fn malformed_requests_get_error_envelopes() {
     let detect = |body: &str| Raw::signed("DetectAuth", body.as_bytes().to_vec());
 
     let mut cases: Vec<(&str, Raw, &str)> = vec![
-        ("malformed JSON", detect(r#"{"RuleId": "#), "InvalidParameter"),
-        ("JSON that is not an object", detect(r#"["RuleId"]"#), "InvalidParameter"),
-        ("RuleId as a number", detect(r#"{"RuleId": 1}"#), "InvalidParameter"),
-        ("Name as an object", Raw::signed("DetectAuth", json!({"RuleId": rule, "IdCard": ID_CARD, "Name": {"x": 1}}).to_string()), "InvalidParameter"),
-        ("InfoType as a list", Raw::signed("GetDetectInfoEnhanced", json!({"BizToken": token, "RuleId": rule, "InfoType": ["0"]}).to_string()), "InvalidParameter"),
-        ("bad UTF-8 body", Raw::signed("DetectAuth", b"{\"RuleId\": \"\xff\xfe\xfd\"}".to_vec()), "InvalidParameter"),
-        ("unknown field", detect(&json!({"RuleId": rule, "Colour": "red"}).to_string()), "UnknownParameter"),
+        (
+            "malformed JSON",
+            detect(r#"{"RuleId": "#),
+            "InvalidParameter",
+        ),
+        (
+            "JSON that is not an object",
+            detect(r#"["RuleId"]"#),
+            "InvalidParameter",
+        ),
+        (
+            "RuleId as a number",
+            detect(r#"{"RuleId": 1}"#),
+            "InvalidParameter",
+        ),
+        (
+            "Name as an object",
+            Raw::signed(
+                "DetectAuth",
+                json!({"RuleId": rule, "IdCard": ID_CARD, "Name": {"x": 1}}).to_string(),
+            ),
+            "InvalidParameter",
+        ),
+        (
+            "InfoType as a list",
+            Raw::signed(
+                "GetDetectInfoEnhanced",
+                json!({"BizToken": token, "RuleId": rule, "InfoType": ["0"]}).to_string(),
+            ),
+            "InvalidParameter",
+        ),
+        (
+            "bad UTF-8 body",
+            Raw::signed("DetectAuth", b"{\"RuleId\": \"\xff\xfe\xfd\"}".to_vec()),
+            "InvalidParameter",
+        ),
+        (
+            "unknown field",
+            detect(&json!({"RuleId": rule, "Colour": "red"}).to_string()),
+            "UnknownParameter",
+        ),
         ("missing RuleId", detect("{}"), "MissingParameter"),
-        ("unknown RuleId", detect(r#"{"RuleId": "999999"}"#), "InvalidParameterValue.RuleIdNotExist"),
-        ("unknown action", Raw::signed("NoSuchAction", "{}"), "InvalidAction"),
-        ("unsupported action", Raw::signed("BankCardVerification", "{}"), "UnsupportedOperation"),
+        (
+            "unknown RuleId",
+            detect(r#"{"RuleId": "999999"}"#),
+            "InvalidParameterValue.RuleIdNotExist",
+        ),
+        (
+            "unknown action",
+            Raw::signed("NoSuchAction", "{}"),
+            "InvalidAction",
+        ),
+        (
+            "unsupported action",
+            Raw::signed("BankCardVerification", "{}"),
+            "UnsupportedOperation",
+        ),
     ];
     let mut no_action = Raw::signed("GetLiveCode", "{}");
     no_action.action = None;
@@ -196,10 +269,18 @@ async fn malformed_requests_get_error_envelopes() {
     cases.push(("wrong version", old_version, "NoSuchVersion"));
     let mut no_auth = Raw::signed("GetLiveCode", "{}");
     no_auth.authorization = None;
-    cases.push(("missing Authorization", no_auth, "AuthFailure.InvalidAuthorization"));
+    cases.push((
+        "missing Authorization",
+        no_auth,
+        "AuthFailure.InvalidAuthorization",
+    ));
     let mut junk_auth = Raw::signed("GetLiveCode", "{}");
     junk_auth.authorization = Some(Some("Bearer 12345".into()));
-    cases.push(("garbage Authorization", junk_auth, "AuthFailure.InvalidAuthorization"));
+    cases.push((
+        "garbage Authorization",
+        junk_auth,
+        "AuthFailure.InvalidAuthorization",
+    ));
     let mut bad_sig = Raw::signed("GetLiveCode", "{}");
     bad_sig.authorization = Some(Some(format!(
         "TC3-HMAC-SHA256 Credential={}/{}/faceid/tc3_request, SignedHeaders=content-type;host, Signature={}",
@@ -214,13 +295,30 @@ async fn malformed_requests_get_error_envelopes() {
     let mut put = Raw::signed("GetLiveCode", "{}");
     put.method = "PUT";
     cases.push(("PUT", put, "UnsupportedProtocol"));
-    let mut no_ct = Raw::signed("GetLiveCode", "{}");
+    // Signed over `content-type:application/json`, sent without the header.
+    let signed_json = Raw::signed("GetLiveCode", "{}");
+    let mut no_ct = signed_json.clone();
     no_ct.content_type = None;
-    cases.push(("no Content-Type, unsigned header", no_ct, "AuthFailure.SignatureFailure"));
+    no_ct.authorization = Some(Some(tc3::authorize(&tc3::SigningInput {
+        secret_id: &server.secret_id,
+        secret_key: &server.secret_key,
+        service: "faceid",
+        host: &server.endpoint,
+        method: "POST",
+        query: "",
+        content_type: "application/json",
+        body: &signed_json.body,
+        timestamp: server.state.clock().now_secs(),
+    })));
+    cases.push((
+        "signed Content-Type not sent",
+        no_ct,
+        "AuthFailure.SignatureFailure",
+    ));
 
     for (what, raw, expected) in cases {
         let reply = exchange(&server, &raw.bytes(&server)).await;
-        let code = assert_envelope(&reply);
+        let code = assert_envelope(what, &reply);
         assert!(
             code == expected || code.starts_with(&format!("{expected}.")),
             "{what}: expected {expected}, got {code}: {}",
@@ -229,11 +327,16 @@ async fn malformed_requests_get_error_envelopes() {
     }
 
     // Bytes that are not HTTP at all: the connection is answered or closed, nothing else.
-    for junk in [&b"\x00\x01\x02garbage\r\n\r\n"[..], b"GET / HTTP/9.9\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n"] {
+    for junk in [
+        &b"\x00\x01\x02garbage\r\n\r\n"[..],
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
+    ] {
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
         let _ = stream.write_all(junk).await;
         let mut raw = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
         assert!(read.is_ok(), "the server does not hang on {junk:?}");
     }
 
@@ -241,7 +344,11 @@ async fn malformed_requests_get_error_envelopes() {
     let reply = exchange(&server, &Raw::signed("GetLiveCode", "{}").bytes(&server)).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert!(reply.json()["Response"]["LiveCode"].is_string(), "{}", reply.json());
+    assert!(
+        reply.json()["Response"]["LiveCode"].is_string(),
+        "{}",
+        reply.json()
+    );
     assert_seed_readable(&server, &token).await;
     let server = server.restart().await;
     assert_seed_readable(&server, &token).await;
@@ -266,7 +373,9 @@ async fn send_huge(server: &Server, chunked: bool) {
         writer.write_all(head.as_bytes()).await?;
         for piece in body.chunks(64 * 1024) {
             if chunked {
-                writer.write_all(format!("{:x}\r\n", piece.len()).as_bytes()).await?;
+                writer
+                    .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                    .await?;
                 writer.write_all(piece).await?;
                 writer.write_all(b"\r\n").await?;
             } else {
@@ -288,8 +397,12 @@ async fn send_huge(server: &Server, chunked: bool) {
     if raw.is_empty() {
         return; // clean close
     }
-    let reply = parse_reply(&raw).unwrap_or_else(|| panic!("partial response: {:?}", String::from_utf8_lossy(&raw)));
-    assert_eq!(assert_envelope(&reply), "RequestSizeLimitExceeded");
+    let reply = parse_reply(&raw)
+        .unwrap_or_else(|| panic!("partial response: {:?}", String::from_utf8_lossy(&raw)));
+    assert_eq!(
+        assert_envelope("20 MB body", &reply),
+        "RequestSizeLimitExceeded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,81 +442,141 @@ async fn twenty_megabyte_bodies_are_refused_cleanly() {
         assert_error_envelope(&body, "RequestSizeLimitExceeded");
     }
     // Still serving, nothing lost.
-    server.sdk().call("GetLiveCode", &json!({})).await.expect("still serving");
+    server
+        .sdk()
+        .call("GetLiveCode", &json!({}))
+        .await
+        .expect("still serving");
     assert_seed_readable(&server, &token).await;
     server.stop().await;
 }
 
-fn raise_fd_limit(wanted: libc::rlim_t) {
+/// Raises the soft RLIMIT_NOFILE as far as the hard limit allows; returns the new soft limit.
+fn raise_fd_limit() -> libc::rlim_t {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: plain syscalls on a stack value.
+    // SAFETY: plain syscalls on stack values.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        if limit.rlim_cur >= wanted {
-            return;
-        }
-        let raised = libc::rlimit {
-            rlim_cur: wanted,
-            rlim_max: limit.rlim_max.max(wanted),
-        };
-        if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
-            // Without privilege the hard limit cannot grow; use all of it.
-            let soft = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &soft), 0);
-            assert!(
-                limit.rlim_max >= wanted,
-                "RLIMIT_NOFILE hard limit {} is below the {wanted} this test needs (raise it with `ulimit -Hn`)",
-                limit.rlim_max
-            );
-        }
+        limit.rlim_cur = limit.rlim_max;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
     }
+    limit.rlim_cur
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_idle_connections() {
-    const IDLE: usize = 10_000;
-    // Both ends of every connection live in this process.
-    raise_fd_limit(2 * IDLE as libc::rlim_t + 4096);
-    let server = Server::start().await;
-    let token = seed(&server).await;
+const IDLE: usize = 10_000;
+const HOLDER_ENV: &str = "HESHEN_TEST_HOLD_CONNECTIONS_TO";
 
+/// Not a test of its own: the child process of `ten_thousand_idle_connections`,
+/// holding the client ends of the idle connections (one process could not hold both
+/// ends under a 20,000-descriptor hard limit). Prints READY, then waits for stdin to close.
+#[tokio::test]
+#[ignore = "helper process of ten_thousand_idle_connections"]
+async fn idle_connection_holder() {
+    let addr: std::net::SocketAddr = std::env::var(HOLDER_ENV)
+        .expect("run only by ten_thousand_idle_connections")
+        .parse()
+        .unwrap();
+    let limit = raise_fd_limit();
+    assert!(
+        limit as usize > IDLE + 256,
+        "RLIMIT_NOFILE hard limit {limit} is too low for {IDLE} connections"
+    );
     let mut idle = Vec::with_capacity(IDLE);
-    let addr = server.addr;
     for _batch in 0..(IDLE / 500) {
-        let opened: Vec<_> = (0..500).map(|_| tokio::spawn(TcpStream::connect(addr))).collect();
+        let opened: Vec<_> = (0..500)
+            .map(|_| tokio::spawn(TcpStream::connect(addr)))
+            .collect();
         for handle in opened {
             idle.push(handle.await.unwrap().expect("idle connection opened"));
         }
     }
-    assert_eq!(idle.len(), IDLE);
+    println!("READY {}", idle.len());
+    let mut stdin = tokio::io::stdin();
+    let mut sink = Vec::new();
+    let _ = stdin.read_to_end(&mut sink).await;
+    drop(idle);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_idle_connections() {
+    let limit = raise_fd_limit();
+    assert!(
+        limit as usize > IDLE + 512,
+        "RLIMIT_NOFILE hard limit {limit} is too low for {IDLE} connections"
+    );
+    let server = Server::start().await;
+    let token = seed(&server).await;
+
+    // The client ends live in a child process (this test binary, running the holder).
+    let mut holder = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "idle_connection_holder",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(HOLDER_ENV, server.addr.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("holder process starts");
+    let stdout = holder.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(n) = line.strip_prefix("READY ") {
+                return n.parse::<usize>().unwrap();
+            }
+        }
+        panic!("the holder process ended without opening its connections");
+    })
+    .await
+    .expect("10,000 connections opened within 2 minutes");
+    assert_eq!(ready, IDLE);
 
     // With all of them open, a normal signed request still succeeds, and quickly.
     let started = std::time::Instant::now();
-    let code = tokio::time::timeout(Duration::from_secs(20), server.sdk().call("GetLiveCode", &json!({})))
-        .await
-        .expect("answered while 10,000 connections sit idle")
-        .expect("GetLiveCode");
+    let code = tokio::time::timeout(
+        Duration::from_secs(20),
+        server.sdk().call("GetLiveCode", &json!({})),
+    )
+    .await
+    .expect("answered while 10,000 connections sit idle")
+    .expect("GetLiveCode");
     assert!(code["LiveCode"].is_string());
+    eprintln!(
+        "signed request with {IDLE} idle connections open took {:?}",
+        started.elapsed()
+    );
+    let reply = exchange(
+        &server,
+        &Raw::signed("GetActionSequence", "{}").bytes(&server),
+    )
+    .await;
+    assert!(
+        reply.json()["Response"]["ActionSequence"].is_string(),
+        "{}",
+        reply.json()
+    );
     assert_seed_readable(&server, &token).await;
-    // An idle connection is still usable for a real request.
-    let mut first = idle.swap_remove(0);
-    first.write_all(&Raw::signed("GetActionSequence", "{}").bytes(&server)).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), first.read_to_end(&mut raw))
-        .await
-        .expect("the idle connection is answered")
-        .unwrap();
-    let reply = parse_reply(&raw).expect("an HTTP answer");
-    assert!(reply.json()["Response"]["ActionSequence"].is_string(), "{}", reply.json());
-    eprintln!("signed request with {IDLE} idle connections open took {:?}", started.elapsed());
 
-    drop(idle);
+    // Closing them all: the holder exits cleanly and the server is unharmed.
+    drop(holder.stdin.take());
+    let status = tokio::time::timeout(Duration::from_secs(60), holder.wait())
+        .await
+        .expect("holder exits")
+        .unwrap();
+    assert!(status.success(), "holder process failed: {status}");
+    server
+        .sdk()
+        .call("GetLiveCode", &json!({}))
+        .await
+        .expect("still serving");
     assert_seed_readable(&server, &token).await;
     server.stop().await;
 }

@@ -105,7 +105,10 @@ impl Client {
             .header("X-TC-Action", action)
             .header("X-TC-Version", VERSION)
             .header("X-TC-Timestamp", timestamp.to_string())
-            .header("X-TC-RequestClient", concat!("heshen-sdk/", env!("CARGO_PKG_VERSION")))
+            .header(
+                "X-TC-RequestClient",
+                concat!("heshen-sdk/", env!("CARGO_PKG_VERSION")),
+            )
             .body(body)
             .send()
             .await?;
@@ -125,7 +128,12 @@ impl Client {
         serde_json::from_value(value).map_err(|e| Error::Envelope(e.to_string()))
     }
 
-    pub async fn get_detect_info_enhanced(&self, biz_token: &str, rule_id: &str, info_type: &str) -> Result<Value, Error> {
+    pub async fn get_detect_info_enhanced(
+        &self,
+        biz_token: &str,
+        rule_id: &str,
+        info_type: &str,
+    ) -> Result<Value, Error> {
         self.call(
             "GetDetectInfoEnhanced",
             &serde_json::json!({"BizToken": biz_token, "RuleId": rule_id, "InfoType": info_type}),
@@ -133,7 +141,11 @@ impl Client {
         .await
     }
 
-    pub async fn get_eid_token(&self, merchant_id: &str, extra: Value) -> Result<EidTokenResponse, Error> {
+    pub async fn get_eid_token(
+        &self,
+        merchant_id: &str,
+        extra: Value,
+    ) -> Result<EidTokenResponse, Error> {
         let mut fields = extra;
         fields["MerchantId"] = Value::String(merchant_id.to_string());
         let value = self.call("GetEidToken", &fields).await?;
@@ -141,8 +153,11 @@ impl Client {
     }
 
     pub async fn get_eid_result(&self, eid_token: &str, info_type: &str) -> Result<Value, Error> {
-        self.call("GetEidResult", &serde_json::json!({"EidToken": eid_token, "InfoType": info_type}))
-            .await
+        self.call(
+            "GetEidResult",
+            &serde_json::json!({"EidToken": eid_token, "InfoType": info_type}),
+        )
+        .await
     }
 }
 
@@ -152,7 +167,8 @@ fn to_fields<T: Serialize>(request: &T) -> Result<Value, Error> {
 
 /// Splits a `{"Response": …}` body into the result or the API error.
 pub fn unwrap_envelope(text: &str) -> Result<Value, Error> {
-    let mut value: Value = serde_json::from_str(text).map_err(|e| Error::Envelope(format!("{e}: {text}")))?;
+    let mut value: Value =
+        serde_json::from_str(text).map_err(|e| Error::Envelope(format!("{e}: {text}")))?;
     let mut response = value
         .get_mut("Response")
         .map(Value::take)
@@ -213,7 +229,9 @@ mod tests {
     fn envelopes() {
         let ok = unwrap_envelope(r#"{"Response":{"BizToken":"T","RequestId":"r"}}"#).unwrap();
         assert_eq!(ok, serde_json::json!({"BizToken": "T"}));
-        let err = unwrap_envelope(r#"{"Response":{"Error":{"Code":"X","Message":"m"},"RequestId":"r"}}"#).unwrap_err();
+        let err =
+            unwrap_envelope(r#"{"Response":{"Error":{"Code":"X","Message":"m"},"RequestId":"r"}}"#)
+                .unwrap_err();
         assert_eq!(err.code(), Some("X"));
         assert!(unwrap_envelope("{}").is_err());
     }

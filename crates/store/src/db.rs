@@ -79,6 +79,10 @@ impl Db {
                     // committed transactions survive an application crash;
                     // only an OS crash/power loss can drop the last commits.
                     .synchronous(SqliteSynchronous::Normal)
+                    // Checkpoints run beside the flow writer (group_commit.rs), not
+                    // inside whichever commit crosses 1,000 WAL pages: there each one
+                    // (two fsyncs) stalled every insert queued behind that commit.
+                    .pragma("wal_autocheckpoint", "0")
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true);
                 // `mode=rwc` creates the file but not its directory (e.g. a

@@ -82,6 +82,8 @@ impl FlowWriter {
 async fn run_writer(db: Db, mut receiver: mpsc::Receiver<WriterMessage>) {
     let mut messages = Vec::with_capacity(MAX_BATCH);
     let mut shutdown_waiters = Vec::new();
+    let mut held = None;
+    let mut checkpoints = Checkpoints::default();
     // `recv_many` returns 0 only once the channel is closed and drained, so
     // inserts queued before a shutdown are still written.
     while receiver.recv_many(&mut messages, MAX_BATCH).await > 0 {
@@ -96,17 +98,57 @@ async fn run_writer(db: Db, mut receiver: mpsc::Receiver<WriterMessage>) {
             }
         }
         if !batch.is_empty() {
-            write_batch(&db, batch).await;
+            write_batch(&db, &mut held, batch).await;
+            checkpoints.maybe_start(&db);
         }
     }
+    // Back to the pool before anyone is told the writer is done (close waits for it).
+    drop(held);
     for waiter in shutdown_waiters {
         let _ = waiter.send(());
     }
 }
 
-async fn write_batch(db: &Db, batch: Vec<(SealedFlow, Reply)>) {
+/// How often the WAL is checkpointed while flows are being written.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// SQLite WAL checkpoints, run on another pooled connection than the writer's,
+/// so commits never wait for them (a PASSIVE checkpoint does not block writers).
+/// Automatic checkpoints are off (db.rs); closing the last connection still
+/// checkpoints, and so does every write burst here.
+#[derive(Default)]
+struct Checkpoints {
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    last: Option<std::time::Instant>,
+}
+
+impl Checkpoints {
+    fn maybe_start(&mut self, db: &Db) {
+        use std::sync::atomic::Ordering;
+        let Db::Sqlite(pool) = db else { return };
+        if self.last.is_some_and(|t| t.elapsed() < CHECKPOINT_EVERY) {
+            return;
+        }
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let (pool, running) = (pool.clone(), self.running.clone());
+        tokio::spawn(async move {
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(%err, "WAL checkpoint failed; will retry");
+            }
+            running.store(false, Ordering::Release);
+        });
+    }
+}
+
+async fn write_batch(db: &Db, held: &mut Option<Held>, batch: Vec<(SealedFlow, Reply)>) {
     let flows: Vec<&SealedFlow> = batch.iter().map(|(flow, _)| flow).collect();
-    match insert_in_one_transaction(db, &flows).await {
+    match insert_in_one_transaction(db, held, &flows).await {
         Ok(()) => {
             for (_, reply) in batch {
                 let _ = reply.send(Ok(()));
@@ -124,22 +166,57 @@ async fn write_batch(db: &Db, batch: Vec<(SealedFlow, Reply)>) {
     }
 }
 
-async fn insert_in_one_transaction(db: &Db, flows: &[&SealedFlow]) -> Result<(), sqlx::Error> {
-    with_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        for chunk in flows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO flows ({FLOW_INSERT_COLUMNS}) VALUES {}",
-                values_placeholders(db.backend(), chunk.len(), FLOW_INSERT_COLUMN_COUNT)
-            );
-            let mut query = sqlx::query(&sql);
-            for flow in chunk {
-                query = bind_sealed_flow!(query, flow);
+/// The writer's own connection, kept from batch to batch. SQLite drops a
+/// connection's page cache whenever another connection has written, so taking
+/// whichever pooled connection was idle re-read the index pages of every batch
+/// (a `pread` per page); one connection that does all the writing keeps them.
+enum Held {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+async fn insert_in_one_transaction(
+    db: &Db,
+    held: &mut Option<Held>,
+    flows: &[&SealedFlow],
+) -> Result<(), sqlx::Error> {
+    let conn = match held.take() {
+        Some(conn) => conn,
+        None => match db {
+            Db::Sqlite(pool) => Held::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => Held::Postgres(pool.acquire().await?),
+        },
+    };
+    macro_rules! batch_in_transaction {
+        ($conn:expr) => {
+            async {
+                let mut tx = sqlx::Connection::begin(&mut **$conn).await?;
+                for chunk in flows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO flows ({FLOW_INSERT_COLUMNS}) VALUES {}",
+                        values_placeholders(db.backend(), chunk.len(), FLOW_INSERT_COLUMN_COUNT)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for flow in chunk {
+                        query = bind_sealed_flow!(query, flow);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                tx.commit().await
             }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await
-    })
+            .await
+        };
+    }
+    let mut conn = conn;
+    let result = match &mut conn {
+        Held::Sqlite(c) => batch_in_transaction!(c),
+        Held::Postgres(c) => batch_in_transaction!(c),
+    };
+    // A failed batch may have left the connection broken: take a fresh one next time.
+    if result.is_ok() {
+        *held = Some(conn);
+    }
+    result
 }
 
 async fn insert_one(db: &Db, flow: &SealedFlow) -> StoreResult<()> {

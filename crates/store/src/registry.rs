@@ -32,15 +32,18 @@ struct Row {
 
 impl Store {
     fn registry_key(&self, id_card: &str) -> String {
-        self.cipher().blind_index("registry.id_card", id_card.as_bytes())
+        self.cipher()
+            .blind_index("registry.id_card", id_card.as_bytes())
     }
 
     fn seal_field(&self, key: &str, column: &str, value: &[u8]) -> Vec<u8> {
-        self.cipher().seal(SealContext::new(TABLE, column, key), value)
+        self.cipher()
+            .seal(SealContext::new(TABLE, column, key), value)
     }
 
     fn open_field(&self, key: &str, column: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
-        self.cipher().open(SealContext::new(TABLE, column, key), value)
+        self.cipher()
+            .open(SealContext::new(TABLE, column, key), value)
     }
 
     /// Adds or replaces the identity with this ID number. Returns true when it was new.
@@ -48,7 +51,10 @@ impl Store {
         let key = self.registry_key(&identity.id_card);
         let id_card = self.seal_field(&key, "id_card", identity.id_card.as_bytes());
         let name = self.seal_field(&key, "name", identity.name.as_bytes());
-        let photo = identity.photo.as_deref().map(|p| self.seal_field(&key, "photo", p));
+        let photo = identity
+            .photo
+            .as_deref()
+            .map(|p| self.seal_field(&key, "photo", p));
         let embedding = identity
             .embedding
             .as_deref()
@@ -61,7 +67,8 @@ impl Store {
         .fetch_one(pool)
         .await?)
             > 0;
-        with_pool!(self.db(), |pool| sqlx::query(
+        with_pool!(self.db(), |pool| {
+            sqlx::query(
             "INSERT INTO registry_identities (id_key, id_card, name, photo, embedding, source, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
              ON CONFLICT (id_key) DO UPDATE SET id_card = excluded.id_card, name = excluded.name, \
@@ -77,19 +84,22 @@ impl Store {
         .bind(now)
         .execute(pool)
         .await
-        .map(|_| ())?);
+        .map(|_| ())?
+        });
         Ok(!existed)
     }
 
     /// The identity registered under this ID number, if any.
     pub async fn identity(&self, id_card: &str) -> StoreResult<Option<RegistryIdentity>> {
         let key = self.registry_key(id_card);
-        let row = with_pool!(self.db(), |pool| sqlx::query_as::<_, Row>(
+        let row = with_pool!(self.db(), |pool| {
+            sqlx::query_as::<_, Row>(
             "SELECT id_key, id_card, name, photo, embedding, source FROM registry_identities WHERE id_key = $1"
         )
         .bind(&key)
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         let Some(row) = row else { return Ok(None) };
         let text = |column: &str, sealed: &[u8]| -> StoreResult<String> {
             String::from_utf8(self.open_field(&row.id_key, column, sealed)?)

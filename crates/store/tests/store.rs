@@ -974,22 +974,47 @@ async fn registry_identities_are_sealed_and_found_by_id_number(env: TestEnv) {
         embedding: Some(vec![7u8; 16]),
         source: "import:test.csv".into(),
     };
-    assert!(store.upsert_identity(&person).await.unwrap(), "new identity");
-    assert_eq!(store.identity("11010519491231002X").await.unwrap(), Some(person.clone()));
+    assert!(
+        store.upsert_identity(&person).await.unwrap(),
+        "new identity"
+    );
+    assert_eq!(
+        store.identity("11010519491231002X").await.unwrap(),
+        Some(person.clone())
+    );
     assert_eq!(store.identity("110105194912310037").await.unwrap(), None);
 
-    let renamed = RegistryIdentity { name: "张叁".into(), photo: None, ..person.clone() };
-    assert!(!store.upsert_identity(&renamed).await.unwrap(), "replaced, not added");
-    assert_eq!(store.identity("11010519491231002X").await.unwrap(), Some(renamed));
+    let renamed = RegistryIdentity {
+        name: "张叁".into(),
+        photo: None,
+        ..person.clone()
+    };
+    assert!(
+        !store.upsert_identity(&renamed).await.unwrap(),
+        "replaced, not added"
+    );
+    assert_eq!(
+        store.identity("11010519491231002X").await.unwrap(),
+        Some(renamed)
+    );
     assert_eq!(store.count_identities().await.unwrap(), 1);
     store.close().await;
 
     let raw_name = env
-        .raw_bytes("SELECT name FROM registry_identities WHERE source = $1", "import:test.csv")
+        .raw_bytes(
+            "SELECT name FROM registry_identities WHERE source = $1",
+            "import:test.csv",
+        )
         .await;
     assert!(!contains(&raw_name, "张叁".as_bytes()));
     let raw_id = env
-        .raw_bytes("SELECT id_card FROM registry_identities WHERE source = $1", "import:test.csv")
+        .raw_bytes(
+            "SELECT id_card FROM registry_identities WHERE source = $1",
+            "import:test.csv",
+        )
         .await;
-    assert!(!contains(&raw_id, b"11010519491231002X"), "the ID number is not stored in the clear");
+    assert!(
+        !contains(&raw_id, b"11010519491231002X"),
+        "the ID number is not stored in the clear"
+    );
 }

@@ -2,7 +2,9 @@
 //!
 //! `HESHEN_OCR_CARDS` sets how many identities are generated (default 200; each gives a front
 //! and a back photo). Per-field exact-match rates are printed; the ID number and the name
-//! carry hard floors.
+//! carry hard floors. Run it optimised (`cargo test --release -p heshen-vision --test
+//! ocr_accuracy`): 400 photos take about 7 minutes on a busy 2-core machine in release and many
+//! times that in a debug build.
 
 #[path = "support/idcard_gen.rs"]
 mod idcard_gen;

@@ -28,7 +28,11 @@ const DETECT_AUTH_FIELDS: &[&str] = &[
 /// Name of the reference photo DetectAuth stores under the token.
 pub const REFERENCE_PHOTO: &str = "reference";
 
-pub async fn rule_for(state: &AppState, caller: &Caller, rule_id: &str) -> Result<RuleEntry, ApiError> {
+pub async fn rule_for(
+    state: &AppState,
+    caller: &Caller,
+    rule_id: &str,
+) -> Result<RuleEntry, ApiError> {
     let not_found = || {
         ApiError::new(
             ErrorCode::RuleIdNotExist,
@@ -52,7 +56,11 @@ pub async fn rule_for(state: &AppState, caller: &Caller, rule_id: &str) -> Resul
     }
 }
 
-pub async fn detect_auth(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+pub async fn detect_auth(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
     params.allow_only(DETECT_AUTH_FIELDS)?;
     let rule_id = params.req_string("RuleId")?;
     params.opt_bounded("TerminalType", 32)?;
@@ -72,7 +80,9 @@ pub async fn detect_auth(state: &AppState, caller: &Caller, params: &Params) -> 
         (None, None) if config.identity_source == IdentitySource::Api => {
             return Err(ApiError::new(
                 ErrorCode::MissingParameter,
-                format!("RuleId `{rule_id}` takes the identity from the API: send IdCard and Name."),
+                format!(
+                    "RuleId `{rule_id}` takes the identity from the API: send IdCard and Name."
+                ),
             ))
         }
         _ => {}
@@ -110,7 +120,15 @@ pub async fn detect_auth(state: &AppState, caller: &Caller, params: &Params) -> 
     if let Some(photo) = photo {
         flows::put_media(state, token.as_str(), REFERENCE_PHOTO, photo.bytes).await?;
     }
-    flows::create(state, token.as_str(), &caller.app_id, &rule.rule_id, &caller.secret_id, &flow).await?;
+    flows::create(
+        state,
+        token.as_str(),
+        &caller.app_id,
+        &rule.rule_id,
+        &caller.secret_id,
+        &flow,
+    )
+    .await?;
     Ok(json!({
         "Url": format!("{}/h5/start?token={}", state.config().public_url.trim_end_matches('/'), token),
         "BizToken": token.as_str(),
@@ -135,7 +153,9 @@ pub async fn owned_flow(
     if heshen_core::BizToken::parse(raw_token).is_none() {
         return Err(illegal());
     }
-    let stored = flows::load(state, raw_token, kind).await?.ok_or_else(illegal)?;
+    let stored = flows::load(state, raw_token, kind)
+        .await?
+        .ok_or_else(illegal)?;
     if stored.app_id != caller.app_id {
         return Err(illegal());
     }
@@ -169,14 +189,21 @@ const ENHANCED_FIELDS: &[&str] = &[
     "IsReturnAllVideo",
 ];
 
-pub fn result_options(params: &Params, allowed_info: &str, max_frames: u64) -> Result<ResultOptions, ApiError> {
+pub fn result_options(
+    params: &Params,
+    allowed_info: &str,
+    max_frames: u64,
+) -> Result<ResultOptions, ApiError> {
     let info_type = params.opt_string("InfoType")?;
     let selection = InfoSelection::parse(info_type.as_deref(), allowed_info)
         .map_err(|why| ApiError::invalid("InfoType", why))?;
     Ok(ResultOptions {
         selection,
         // FaceID caps rather than refuses a larger count.
-        best_frames_count: params.opt_u64("BestFramesCount")?.unwrap_or(0).min(max_frames),
+        best_frames_count: params
+            .opt_u64("BestFramesCount")?
+            .unwrap_or(0)
+            .min(max_frames),
         cut_id_card_image: params.opt_bool("IsCutIdCardImage")?.unwrap_or(false),
         need_id_card_avatar: params.opt_bool("IsNeedIdCardAvatar")?.unwrap_or(false),
     })
@@ -194,7 +221,11 @@ pub fn refuse_response_encryption(params: &Params) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn get_detect_info_enhanced(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+pub async fn get_detect_info_enhanced(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
     params.allow_only(ENHANCED_FIELDS)?;
     let token = params.req_string("BizToken")?;
     let rule_id = params.req_string("RuleId")?;
@@ -202,17 +233,42 @@ pub async fn get_detect_info_enhanced(state: &AppState, caller: &Caller, params:
     params.opt_bool("IsEncrypt")?;
     params.opt_bool("IsReturnAllVideo")?;
     refuse_response_encryption(params)?;
-    let stored = owned_flow(state, caller, &token, Some(&rule_id), FlowKind::Detect, "BizToken").await?;
+    let stored = owned_flow(
+        state,
+        caller,
+        &token,
+        Some(&rule_id),
+        FlowKind::Detect,
+        "BizToken",
+    )
+    .await?;
     let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
-    Ok(result::detect_info_enhanced(&stored.flow, &opts, &media, state.clock().now_ms()))
+    Ok(result::detect_info_enhanced(
+        &stored.flow,
+        &opts,
+        &media,
+        state.clock().now_ms(),
+    ))
 }
 
-pub async fn get_detect_info(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+pub async fn get_detect_info(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
     params.allow_only(&["BizToken", "RuleId", "InfoType"])?;
     let token = params.req_string("BizToken")?;
     let rule_id = params.req_string("RuleId")?;
     let opts = result_options(params, "01234", 0)?;
-    let stored = owned_flow(state, caller, &token, Some(&rule_id), FlowKind::Detect, "BizToken").await?;
+    let stored = owned_flow(
+        state,
+        caller,
+        &token,
+        Some(&rule_id),
+        FlowKind::Detect,
+        "BizToken",
+    )
+    .await?;
     let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
     Ok(json!({
         "DetectInfo": result::detect_info_legacy(&stored.flow, opts.selection, &media, state.clock().now_ms()),

@@ -41,22 +41,32 @@ pub fn merchant_key(root: &[u8; 32], merchant_id: &str) -> [u8; 32] {
 }
 
 fn seal(key: &[u8; 32], plaintext: &[u8]) -> Result<String, ApiError> {
-    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| ApiError::internal("bad key length"))?;
+    let cipher =
+        Aes256Gcm::new_from_slice(key).map_err(|_| ApiError::internal("bad key length"))?;
     let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-    let sealed = cipher
-        .encrypt(&nonce, plaintext)
-        .map_err(|_| ApiError::new(ErrorCode::InternalErrorEncryptSystemError, "Encryption failed."))?;
+    let sealed = cipher.encrypt(&nonce, plaintext).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InternalErrorEncryptSystemError,
+            "Encryption failed.",
+        )
+    })?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
     Ok(base64::engine::general_purpose::STANDARD.encode(out))
 }
 
 /// Builds EidInfo for a verified person (see the module documentation for the scheme).
-pub fn eid_info(root: &[u8; 32], merchant_id: &str, id_card: &str, name: &str) -> Result<Value, ApiError> {
+pub fn eid_info(
+    root: &[u8; 32],
+    merchant_id: &str,
+    id_card: &str,
+    name: &str,
+) -> Result<Value, ApiError> {
     let key = merchant_key(root, merchant_id);
     let eid_code = hex::encode(hmac(&key, format!("eid-code:{id_card}").as_bytes()));
     let sign_key = hmac(&key, b"eid-sign");
-    let eid_sign = base64::engine::general_purpose::STANDARD.encode(hmac(&sign_key, eid_code.as_bytes()));
+    let eid_sign =
+        base64::engine::general_purpose::STANDARD.encode(hmac(&sign_key, eid_code.as_bytes()));
     let mut session = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut session);
     let user_info = serde_json::to_vec(&json!({"name": name, "idnum": id_card}))
@@ -69,7 +79,11 @@ pub fn eid_info(root: &[u8; 32], merchant_id: &str, id_card: &str, name: &str) -
     }))
 }
 
-async fn merchant_for(state: &AppState, caller: &Caller, merchant_id: &str) -> Result<MerchantEntry, ApiError> {
+async fn merchant_for(
+    state: &AppState,
+    caller: &Caller,
+    merchant_id: &str,
+) -> Result<MerchantEntry, ApiError> {
     let not_found = || {
         ApiError::invalid(
             "MerchantId",
@@ -100,7 +114,10 @@ fn eid_id_card(params: &Params) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     if raw.is_empty() || raw.len() > 32 || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(ApiError::invalid("IdCard", "it must be 1 to 32 letters or digits"));
+        return Err(ApiError::invalid(
+            "IdCard",
+            "it must be 1 to 32 letters or digits",
+        ));
     }
     let looks_mainland = raw.len() == 18 && raw[..17].bytes().all(|b| b.is_ascii_digit());
     if looks_mainland {
@@ -128,12 +145,18 @@ fn eid_config(params: &Params) -> Result<(Option<String>, Option<Value>), ApiErr
     let input_type = config.opt_string("InputType")?;
     if let Some(t) = &input_type {
         if !["1", "2", "3", "4"].contains(&t.as_str()) {
-            return Err(ApiError::invalid("Config.InputType", "it must be \"1\", \"2\", \"3\" or \"4\""));
+            return Err(ApiError::invalid(
+                "Config.InputType",
+                "it must be \"1\", \"2\", \"3\" or \"4\"",
+            ));
         }
     }
     if let Some(mode) = config.opt_string("IntentionMode")? {
         if !["1", "2", "3"].contains(&mode.as_str()) {
-            return Err(ApiError::invalid("Config.IntentionMode", "it must be \"1\", \"2\" or \"3\""));
+            return Err(ApiError::invalid(
+                "Config.IntentionMode",
+                "it must be \"1\", \"2\" or \"3\"",
+            ));
         }
     }
     config.opt_bounded("IntentionVerifyText", 120)?;
@@ -150,8 +173,20 @@ fn eid_config(params: &Params) -> Result<(Option<String>, Option<Value>), ApiErr
     Ok((input_type, intention))
 }
 
-pub async fn get_eid_token(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&["MerchantId", "IdCard", "Name", "Extra", "Config", "RedirectUrl", "Encryption"])?;
+pub async fn get_eid_token(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    params.allow_only(&[
+        "MerchantId",
+        "IdCard",
+        "Name",
+        "Extra",
+        "Config",
+        "RedirectUrl",
+        "Encryption",
+    ])?;
     let merchant_id = params.req_string("MerchantId")?;
     let id_card = eid_id_card(params)?;
     let name = fields::name(params)?;
@@ -166,7 +201,11 @@ pub async fn get_eid_token(state: &AppState, caller: &Caller, params: &Params) -
         ));
     }
     if id_card.is_some() != name.is_some() {
-        return Err(ApiError::missing(if id_card.is_some() { "Name" } else { "IdCard" }));
+        return Err(ApiError::missing(if id_card.is_some() {
+            "Name"
+        } else {
+            "IdCard"
+        }));
     }
     let merchant = merchant_for(state, caller, &merchant_id).await?;
 
@@ -189,15 +228,33 @@ pub async fn get_eid_token(state: &AppState, caller: &Caller, params: &Params) -
     };
     let ttl = state.config().eid_token_ttl.as_millis() as i64;
     let flow = Flow::new(FlowKind::Eid, request, settings, now, ttl);
-    flows::create(state, token.as_str(), &caller.app_id, &merchant.merchant_id, &caller.secret_id, &flow).await?;
+    flows::create(
+        state,
+        token.as_str(),
+        &caller.app_id,
+        &merchant.merchant_id,
+        &caller.secret_id,
+        &flow,
+    )
+    .await?;
     Ok(json!({
         "EidToken": token.as_str(),
         "Url": format!("{}/eid/start?token={}", state.config().public_url.trim_end_matches('/'), token),
     }))
 }
 
-pub async fn get_eid_result(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&["EidToken", "InfoType", "BestFramesCount", "IsCutIdCardImage", "IsNeedIdCardAvatar"])?;
+pub async fn get_eid_result(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    params.allow_only(&[
+        "EidToken",
+        "InfoType",
+        "BestFramesCount",
+        "IsCutIdCardImage",
+        "IsNeedIdCardAvatar",
+    ])?;
     let token = params.req_string("EidToken")?;
     let opts = result_options(params, "012356", 3)?;
     refuse_response_encryption(params)?;
@@ -212,10 +269,20 @@ pub async fn get_eid_result(state: &AppState, caller: &Caller, params: &Params) 
         _ => Value::Null,
     };
     let media = flows::load_media(state, &token, opts.media_needed(flow)).await?;
-    Ok(result::eid_result(flow, &opts, &media, eid_info, state.clock().now_ms()))
+    Ok(result::eid_result(
+        flow,
+        &opts,
+        &media,
+        eid_info,
+        state.clock().now_ms(),
+    ))
 }
 
-pub async fn check_eid_token_status(state: &AppState, caller: &Caller, params: &Params) -> Result<Value, ApiError> {
+pub async fn check_eid_token_status(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
     params.allow_only(&["EidToken"])?;
     let token = params.req_string("EidToken")?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
@@ -228,7 +295,9 @@ mod tests {
     use aes_gcm::aead::generic_array::GenericArray;
 
     fn open(key: &[u8], sealed_b64: &str) -> Vec<u8> {
-        let raw = base64::engine::general_purpose::STANDARD.decode(sealed_b64).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(sealed_b64)
+            .unwrap();
         let (nonce, ct) = raw.split_at(12);
         Aes256Gcm::new_from_slice(key)
             .unwrap()
@@ -242,12 +311,19 @@ mod tests {
         let info = eid_info(&root, "0NSJ2203", "11010519491231002X", "张三").unwrap();
         let key = merchant_key(&root, "0NSJ2203");
         let session = open(&key, info["DesKey"].as_str().unwrap());
-        let user: Value = serde_json::from_slice(&open(&session, info["UserInfo"].as_str().unwrap())).unwrap();
+        let user: Value =
+            serde_json::from_slice(&open(&session, info["UserInfo"].as_str().unwrap())).unwrap();
         assert_eq!(user["idnum"], "11010519491231002X");
         assert_eq!(user["name"], "张三");
         let again = eid_info(&root, "0NSJ2203", "11010519491231002X", "张三").unwrap();
-        assert_eq!(info["EidCode"], again["EidCode"], "EidCode is stable per merchant");
+        assert_eq!(
+            info["EidCode"], again["EidCode"],
+            "EidCode is stable per merchant"
+        );
         let other = eid_info(&root, "0NSJ9999", "11010519491231002X", "张三").unwrap();
-        assert_ne!(info["EidCode"], other["EidCode"], "and differs across merchants");
+        assert_ne!(
+            info["EidCode"], other["EidCode"],
+            "and differs across merchants"
+        );
     }
 }

@@ -27,7 +27,10 @@ pub fn redirect_url(params: &Params) -> Result<Option<String>, ApiError> {
     let url = params.opt_bounded("RedirectUrl", MAX_REDIRECT_URL)?;
     if let Some(u) = &url {
         if !heshen_core::rule::is_http_url(u) {
-            return Err(ApiError::invalid("RedirectUrl", "it must be an http or https URL"));
+            return Err(ApiError::invalid(
+                "RedirectUrl",
+                "it must be an http or https URL",
+            ));
         }
     }
     Ok(url)
@@ -42,32 +45,46 @@ pub struct Photo {
     pub bytes: Vec<u8>,
 }
 
-pub fn image_base64(params: &Params, field: &str, max_encoded: usize) -> Result<Option<Photo>, ApiError> {
+pub fn image_base64(
+    params: &Params,
+    field: &str,
+    max_encoded: usize,
+) -> Result<Option<Photo>, ApiError> {
     let Some(encoded) = params.opt_string(field)? else {
         return Ok(None);
     };
     if encoded.len() > max_encoded {
         return Err(ApiError::invalid(
             field,
-            format!("the encoded image is {} bytes, more than the {max_encoded} allowed", encoded.len()),
+            format!(
+                "the encoded image is {} bytes, more than the {max_encoded} allowed",
+                encoded.len()
+            ),
         ));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|e| ApiError::invalid(field, format!("it is not standard base64 ({e})")))?;
     if bytes.is_empty() {
-        return Err(ApiError::new(ErrorCode::FailedOperationEmptyImageError, format!("{field} is empty.")));
+        return Err(ApiError::new(
+            ErrorCode::FailedOperationEmptyImageError,
+            format!("{field} is empty."),
+        ));
     }
     let format = match image::guess_format(&bytes) {
         Ok(f @ (image::ImageFormat::Jpeg | image::ImageFormat::Png)) => f,
         _ => return Err(ApiError::invalid(field, "it is not a JPG or PNG image")),
     };
     // Reading the header proves the file is an image of sane size without decoding every pixel.
-    let dims = image::ImageReader::with_format(std::io::Cursor::new(&bytes), format).into_dimensions();
+    let dims =
+        image::ImageReader::with_format(std::io::Cursor::new(&bytes), format).into_dimensions();
     match dims {
         Ok((w, h)) if w >= 16 && h >= 16 && u64::from(w) * u64::from(h) <= 50_000_000 => {}
         Ok((w, h)) => {
-            return Err(ApiError::invalid(field, format!("a {w}×{h} image is too small or too large")))
+            return Err(ApiError::invalid(
+                field,
+                format!("a {w}×{h} image is too small or too large"),
+            ))
         }
         Err(e) => {
             return Err(ApiError::new(
@@ -84,7 +101,13 @@ pub fn refuse_encryption(params: &Params) -> Result<(), ApiError> {
     let Some(enc) = params.opt_object("Encryption")? else {
         return Ok(());
     };
-    enc.allow_only(&["EncryptList", "CiphertextBlob", "Iv", "Algorithm", "TagList"])?;
+    enc.allow_only(&[
+        "EncryptList",
+        "CiphertextBlob",
+        "Iv",
+        "Algorithm",
+        "TagList",
+    ])?;
     if enc.opt_string_array("EncryptList")?.is_none() {
         return Err(ApiError::missing("Encryption.EncryptList"));
     }
@@ -92,7 +115,10 @@ pub fn refuse_encryption(params: &Params) -> Result<(), ApiError> {
     enc.req_string("Iv")?;
     if let Some(alg) = enc.opt_string("Algorithm")? {
         if alg != "AES-256-CBC" && alg != "SM4-GCM" {
-            return Err(ApiError::invalid("Encryption.Algorithm", "it must be AES-256-CBC or SM4-GCM"));
+            return Err(ApiError::invalid(
+                "Encryption.Algorithm",
+                "it must be AES-256-CBC or SM4-GCM",
+            ));
         }
     }
     enc.opt_string_array("TagList")?;
@@ -120,19 +146,27 @@ pub fn intention_questions(params: &Params) -> Result<Option<Value>, ApiError> {
         q.allow_only(&["Question", "Answers"])?;
         let question = q.req_string("Question")?;
         if question.chars().count() > 250 {
-            return Err(ApiError::invalid("IntentionQuestions.Question", "it must be at most 250 characters"));
+            return Err(ApiError::invalid(
+                "IntentionQuestions.Question",
+                "it must be at most 250 characters",
+            ));
         }
         let answers = q
             .opt_string_array("Answers")?
             .ok_or_else(|| ApiError::missing("IntentionQuestions.Answers"))?;
-        if answers.is_empty() || answers.len() > 50 || answers.iter().any(|a| a.chars().count() > 10) {
+        if answers.is_empty()
+            || answers.len() > 50
+            || answers.iter().any(|a| a.chars().count() > 10)
+        {
             return Err(ApiError::invalid(
                 "IntentionQuestions.Answers",
                 "it must have 1 to 50 answers of at most 10 characters",
             ));
         }
     }
-    Ok(Some(Value::Array(items.iter().map(Params::to_value).collect())))
+    Ok(Some(Value::Array(
+        items.iter().map(Params::to_value).collect(),
+    )))
 }
 
 pub fn intention_actions(params: &Params, max_text: usize) -> Result<Option<Value>, ApiError> {
@@ -148,7 +182,9 @@ pub fn intention_actions(params: &Params, max_text: usize) -> Result<Option<Valu
             ));
         }
     }
-    Ok(Some(Value::Array(items.iter().map(Params::to_value).collect())))
+    Ok(Some(Value::Array(
+        items.iter().map(Params::to_value).collect(),
+    )))
 }
 
 pub fn speed(params: &Params, field: &str) -> Result<(), ApiError> {
@@ -167,12 +203,20 @@ pub fn detect_intention(params: &Params) -> Result<Option<Value>, ApiError> {
     let actions = intention_actions(params, 250)?;
     let config = match params.opt_object("Config")? {
         Some(c) => {
-            c.allow_only(&["IntentionRecognition", "IntentionType", "MouthOpenRecognition", "Speed"])?;
+            c.allow_only(&[
+                "IntentionRecognition",
+                "IntentionType",
+                "MouthOpenRecognition",
+                "Speed",
+            ])?;
             c.opt_bool("IntentionRecognition")?;
             c.opt_bool("MouthOpenRecognition")?;
             if let Some(t) = c.opt_i64("IntentionType")? {
                 if !(0..=1).contains(&t) {
-                    return Err(ApiError::invalid("Config.IntentionType", "it must be 0 or 1"));
+                    return Err(ApiError::invalid(
+                        "Config.IntentionType",
+                        "it must be 0 or 1",
+                    ));
                 }
             }
             speed(&c, "Config.Speed")?;

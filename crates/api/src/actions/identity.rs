@@ -43,7 +43,11 @@ impl TwoFactorResult {
 }
 
 /// Checks a pair against the authority; invalid input is a result, not an error, as in FaceID.
-pub async fn check_pair(state: &AppState, id_card: &str, name: &str) -> (TwoFactorResult, Option<AuthorityAnswer>) {
+pub async fn check_pair(
+    state: &AppState,
+    id_card: &str,
+    name: &str,
+) -> (TwoFactorResult, Option<AuthorityAnswer>) {
     let Ok(id) = IdCardNumber::parse(id_card) else {
         return (TwoFactorResult::InvalidIdCard, None);
     };

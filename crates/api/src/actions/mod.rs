@@ -5,6 +5,7 @@ mod eid;
 mod fields;
 pub mod identity;
 mod liveness;
+mod ocr;
 mod unsupported;
 mod vision;
 
@@ -32,6 +33,8 @@ pub async fn dispatch(state: &AppState, request: &Authenticated) -> Result<Value
         "LivenessCompare" => vision::liveness_compare(state, params).await,
         "LivenessRecognition" => vision::liveness_recognition(state, params).await,
         "Liveness" => vision::liveness(state, params).await,
+        "CheckIdCardInformation" => ocr::check_id_card_information(state, params).await,
+        "IdCardOCRVerification" => ocr::id_card_ocr_verification(state, params).await,
         other => match unsupported::reason(other) {
             Some(reason) => Err(ApiError::new(
                 ErrorCode::UnsupportedOperation,

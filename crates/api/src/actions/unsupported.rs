@@ -2,7 +2,6 @@
 
 const OUTSIDE_REGISTRY: &str = "it needs a registry outside this deployment (banks, mobile carriers or the NFC chip service), which a self-hosted server cannot reach.";
 const APP_SDK: &str = "it belongs to Tencent's native app SDK (HuiYan), which heshen does not ship; use DetectAuth with the H5 flow or the mini-program SDK instead.";
-const VISION: &str = "this node was started without the vision engine; run `heshen models fetch` and restart.";
 
 pub fn reason(action: &str) -> Option<&'static str> {
     Some(match action {
@@ -13,7 +12,6 @@ pub fn reason(action: &str) -> Option<&'static str> {
         | "GetNFCToken" | "GetWxNFCResult" | "ParseNfcData" | "MinorsVerification"
         | "CheckIdNameDate" => OUTSIDE_REGISTRY,
         "GetFaceIdToken" | "GetFaceIdResult" | "GetFaceIdRiskInfo" | "GetFaceidRiskInfoToken" => APP_SDK,
-        "CheckIdCardInformation" | "IdCardOCRVerification" => VISION,
         "DetectAIFakeFaces" => "detecting AI-generated faces needs a deepfake detector that no package registry ships; heshen has none.",
         "GetWeChatBillDetails" => "reconciliation export is served by the console (`heshen` console issue); it is not enabled on this node yet.",
         _ => return None,

@@ -24,7 +24,7 @@ use std::time::Duration;
 const MAX_VIDEO_BASE64: usize = 8 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(4);
 
-fn vision(state: &AppState, action: &str) -> Result<Vision, ApiError> {
+pub(super) fn engine_for(state: &AppState, action: &str) -> Result<Vision, ApiError> {
     state.vision().cloned().ok_or_else(|| {
         ApiError::new(
             ErrorCode::UnsupportedOperation,
@@ -61,14 +61,26 @@ fn round2(x: f32) -> f64 {
 fn from_vision_error(err: VisionError) -> Result<Outcome, ApiError> {
     if err.is_engine_fault() {
         tracing::error!(%err, "vision engine fault");
-        return Err(ApiError::internal("The vision engine failed; please retry."));
+        return Err(ApiError::internal(
+            "The vision engine failed; please retry.",
+        ));
     }
     Ok(Outcome::failed(err.faceid_code(), err.to_string()))
 }
 
+/// Downloads a caller-given media URL with FaceID's limits; the error says why in words.
+pub(super) async fn download_bytes(url: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
+    download(url, max_bytes, "the URL")
+        .await
+        .map_err(|o| o.description)
+}
+
 async fn download(url: &str, max_bytes: usize, field: &str) -> Result<Vec<u8>, Outcome> {
     if !heshen_core::rule::is_http_url(url) {
-        return Err(Outcome::failed("FailedOperation.DownLoadError", format!("{field} is not an http(s) URL")));
+        return Err(Outcome::failed(
+            "FailedOperation.DownLoadError",
+            format!("{field} is not an http(s) URL"),
+        ));
     }
     let client = reqwest::Client::builder()
         .timeout(DOWNLOAD_TIMEOUT)
@@ -76,13 +88,19 @@ async fn download(url: &str, max_bytes: usize, field: &str) -> Result<Vec<u8>, O
         .map_err(|e| Outcome::failed("FailedOperation.DownLoadError", e.to_string()))?;
     let mut response = client.get(url).send().await.map_err(|e| {
         if e.is_timeout() {
-            Outcome::failed("FailedOperation.DownLoadTimeoutError", "the download timed out")
+            Outcome::failed(
+                "FailedOperation.DownLoadTimeoutError",
+                "the download timed out",
+            )
         } else {
             Outcome::failed("FailedOperation.DownLoadError", e.to_string())
         }
     })?;
     if !response.status().is_success() {
-        return Err(Outcome::failed("FailedOperation.DownLoadError", format!("HTTP {}", response.status())));
+        return Err(Outcome::failed(
+            "FailedOperation.DownLoadError",
+            format!("HTTP {}", response.status()),
+        ));
     }
     let mut body = Vec::new();
     while let Some(chunk) = response
@@ -92,19 +110,27 @@ async fn download(url: &str, max_bytes: usize, field: &str) -> Result<Vec<u8>, O
     {
         body.extend_from_slice(&chunk);
         if body.len() > max_bytes {
-            return Err(Outcome::failed("FailedOperation.ImageSizeTooLarge", format!("{field} is larger than allowed")));
+            return Err(Outcome::failed(
+                "FailedOperation.ImageSizeTooLarge",
+                format!("{field} is larger than allowed"),
+            ));
         }
     }
     Ok(body)
 }
 
 /// The photo of ImageBase64 (which wins) or ImageUrl.
-async fn photo_input(params: &Params, required: bool) -> Result<Result<Option<Vec<u8>>, Outcome>, ApiError> {
+async fn photo_input(
+    params: &Params,
+    required: bool,
+) -> Result<Result<Option<Vec<u8>>, Outcome>, ApiError> {
     if let Some(photo) = fields::image_base64(params, "ImageBase64", fields::MAX_IMAGE_BASE64)? {
         return Ok(Ok(Some(photo.bytes)));
     }
     match params.opt_bounded("ImageUrl", 2048)? {
-        Some(url) => Ok(download(&url, fields::MAX_IMAGE_BASE64, "ImageUrl").await.map(Some)),
+        Some(url) => Ok(download(&url, fields::MAX_IMAGE_BASE64, "ImageUrl")
+            .await
+            .map(Some)),
         None if required => Err(ApiError::missing("ImageBase64")),
         None => Ok(Ok(None)),
     }
@@ -113,11 +139,16 @@ async fn photo_input(params: &Params, required: bool) -> Result<Result<Option<Ve
 async fn video_input(params: &Params) -> Result<Result<Vec<u8>, Outcome>, ApiError> {
     if let Some(encoded) = params.opt_string("VideoBase64")? {
         if encoded.len() > MAX_VIDEO_BASE64 {
-            return Err(ApiError::invalid("VideoBase64", "the encoded video is larger than 8 MB"));
+            return Err(ApiError::invalid(
+                "VideoBase64",
+                "the encoded video is larger than 8 MB",
+            ));
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
-            .map_err(|e| ApiError::invalid("VideoBase64", format!("it is not standard base64 ({e})")))?;
+            .map_err(|e| {
+                ApiError::invalid("VideoBase64", format!("it is not standard base64 ({e})"))
+            })?;
         return Ok(Ok(bytes));
     }
     match params.opt_bounded("VideoUrl", 2048)? {
@@ -128,16 +159,29 @@ async fn video_input(params: &Params) -> Result<Result<Vec<u8>, Outcome>, ApiErr
 
 fn authority_failure(result: TwoFactorResult, answer: &Option<AuthorityAnswer>) -> Option<Outcome> {
     Some(match (result, answer) {
-        (TwoFactorResult::InvalidIdCard, _) => Outcome::failed("FailedOperation.IdFormatError", "身份证号格式有误"),
-        (TwoFactorResult::InvalidName, _) => Outcome::failed("FailedOperation.NameFormatError", "姓名格式有误"),
-        (TwoFactorResult::Mismatch, _) => Outcome::failed("FailedOperation.IdNameMisMatch", "姓名和身份证号不一致"),
-        (TwoFactorResult::NotFound, _) => Outcome::failed("FailedOperation.IdNoExistSystem", "库中无此身份证号"),
-        (TwoFactorResult::SourceError, _) => {
-            Outcome::failed("FailedOperation.IdPhotoSystemNoanswer", "认证中心返照失败，请稍后再试")
+        (TwoFactorResult::InvalidIdCard, _) => {
+            Outcome::failed("FailedOperation.IdFormatError", "身份证号格式有误")
         }
-        (TwoFactorResult::Match, Some(AuthorityAnswer::Match { photo: None, embedding: None })) => {
-            Outcome::failed("FailedOperation.IdPhotoNoExist", "库中无此用户照片")
+        (TwoFactorResult::InvalidName, _) => {
+            Outcome::failed("FailedOperation.NameFormatError", "姓名格式有误")
         }
+        (TwoFactorResult::Mismatch, _) => {
+            Outcome::failed("FailedOperation.IdNameMisMatch", "姓名和身份证号不一致")
+        }
+        (TwoFactorResult::NotFound, _) => {
+            Outcome::failed("FailedOperation.IdNoExistSystem", "库中无此身份证号")
+        }
+        (TwoFactorResult::SourceError, _) => Outcome::failed(
+            "FailedOperation.IdPhotoSystemNoanswer",
+            "认证中心返照失败，请稍后再试",
+        ),
+        (
+            TwoFactorResult::Match,
+            Some(AuthorityAnswer::Match {
+                photo: None,
+                embedding: None,
+            }),
+        ) => Outcome::failed("FailedOperation.IdPhotoNoExist", "库中无此用户照片"),
         _ => return None,
     })
 }
@@ -150,13 +194,19 @@ enum Reference {
 
 fn reference_from(answer: Option<AuthorityAnswer>) -> Option<Reference> {
     match answer {
-        Some(AuthorityAnswer::Match { embedding: Some(e), .. }) => Embedding::from_bytes(&e).map(Reference::Embedding),
+        Some(AuthorityAnswer::Match {
+            embedding: Some(e), ..
+        }) => Embedding::from_bytes(&e).map(Reference::Embedding),
         Some(AuthorityAnswer::Match { photo: Some(p), .. }) => Some(Reference::Photo(p)),
         _ => None,
     }
 }
 
-fn similarity(engine: &heshen_vision::Engine, face: &image::RgbImage, reference: &Reference) -> Result<f32, VisionError> {
+fn similarity(
+    engine: &heshen_vision::Engine,
+    face: &image::RgbImage,
+    reference: &Reference,
+) -> Result<f32, VisionError> {
     match reference {
         Reference::Embedding(e) => engine.compare_with_embedding(face, e).map(|(sim, _)| sim),
         Reference::Photo(bytes) => {
@@ -168,7 +218,12 @@ fn similarity(engine: &heshen_vision::Engine, face: &image::RgbImage, reference:
 
 fn compared(sim: f32) -> Outcome {
     if sim >= heshen_vision::PASS_SIM {
-        Outcome { result: "Success".into(), description: "成功".into(), sim: round2(sim), best_frames: Vec::new() }
+        Outcome {
+            result: "Success".into(),
+            description: "成功".into(),
+            sim: round2(sim),
+            best_frames: Vec::new(),
+        }
     } else {
         Outcome {
             result: "FailedOperation.CompareLowSimilarity".into(),
@@ -179,8 +234,16 @@ fn compared(sim: f32) -> Outcome {
     }
 }
 
-pub async fn image_recognition(state: &AppState, params: &Params, v2: bool) -> Result<Value, ApiError> {
-    let action = if v2 { "ImageRecognitionV2" } else { "ImageRecognition" };
+pub async fn image_recognition(
+    state: &AppState,
+    params: &Params,
+    v2: bool,
+) -> Result<Value, ApiError> {
+    let action = if v2 {
+        "ImageRecognitionV2"
+    } else {
+        "ImageRecognition"
+    };
     let mut known = vec!["IdCard", "Name", "ImageBase64", "Optional", "Encryption"];
     if v2 {
         known.push("Extra");
@@ -191,9 +254,13 @@ pub async fn image_recognition(state: &AppState, params: &Params, v2: bool) -> R
     let photo = fields::image_base64(params, "ImageBase64", fields::MAX_IMAGE_BASE64)?
         .ok_or_else(|| ApiError::missing("ImageBase64"))?;
     params.opt_string("Optional")?;
-    let extra = if v2 { params.opt_bounded("Extra", 10)? } else { None };
+    let extra = if v2 {
+        params.opt_bounded("Extra", 10)?
+    } else {
+        None
+    };
     fields::refuse_encryption(params)?;
-    let vision = vision(state, action)?;
+    let vision = engine_for(state, action)?;
 
     let (pair, answer) = check_pair(state, &id_card, &name).await;
     let outcome = match authority_failure(pair, &answer) {
@@ -212,7 +279,8 @@ pub async fn image_recognition(state: &AppState, params: &Params, v2: bool) -> R
             }
         }
     };
-    let mut out = json!({"Sim": outcome.sim, "Result": outcome.result, "Description": outcome.description});
+    let mut out =
+        json!({"Sim": outcome.sim, "Result": outcome.result, "Description": outcome.description});
     if v2 {
         out["Extra"] = Value::String(extra.unwrap_or_default());
     }
@@ -227,18 +295,29 @@ fn challenge(params: &Params) -> Result<Challenge, ApiError> {
             let data = data.ok_or_else(|| ApiError::missing("ValidateData"))?;
             let actions = LivenessAction::parse_sequence(&data)
                 .filter(|a| !a.is_empty())
-                .ok_or_else(|| ApiError::invalid("ValidateData", "it must be an action sequence such as \"2,1\""))?;
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "ValidateData",
+                        "it must be an action sequence such as \"2,1\"",
+                    )
+                })?;
             Ok(Challenge::Actions(actions))
         }
         "LIP" => {
             let data = data.ok_or_else(|| ApiError::missing("ValidateData"))?;
             if !(4..=6).contains(&data.len()) || !data.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ApiError::invalid("ValidateData", "it must be the digits from GetLiveCode"));
+                return Err(ApiError::invalid(
+                    "ValidateData",
+                    "it must be the digits from GetLiveCode",
+                ));
             }
             Ok(Challenge::Digits(data))
         }
         "SILENT" => Ok(Challenge::Silent),
-        _ => Err(ApiError::invalid("LivenessType", "it must be LIP, ACTION or SILENT")),
+        _ => Err(ApiError::invalid(
+            "LivenessType",
+            "it must be LIP, ACTION or SILENT",
+        )),
     }
 }
 
@@ -250,13 +329,16 @@ fn best_frame_num(params: &Params) -> Result<usize, ApiError> {
     if raw.trim().is_empty() {
         return Ok(0);
     }
-    let value: Value =
-        serde_json::from_str(&raw).map_err(|e| ApiError::invalid("Optional", format!("it is not a JSON object ({e})")))?;
+    let value: Value = serde_json::from_str(&raw)
+        .map_err(|e| ApiError::invalid("Optional", format!("it is not a JSON object ({e})")))?;
     match value.get("BestFrameNum") {
         None => Ok(0),
         Some(n) => match n.as_u64() {
             Some(n @ 1..=10) => Ok(n as usize),
-            _ => Err(ApiError::invalid("Optional.BestFrameNum", "it must be 1 to 10")),
+            _ => Err(ApiError::invalid(
+                "Optional.BestFrameNum",
+                "it must be 1 to 10",
+            )),
         },
     }
 }
@@ -282,16 +364,25 @@ async fn run_liveness(
                 .duration_s
                 .unwrap_or_else(|| decoded.frame_times.last().copied().unwrap_or(0.0));
             let analysis = engine.analyse_frames(&decoded.frames, &ActionThresholds::default())?;
-            if let Err(failure) = decide(&analysis, duration, &challenge, decoded.audio.as_deref()) {
+            if let Err(failure) = decide(&analysis, duration, &challenge, decoded.audio.as_deref())
+            {
                 return Ok(Outcome::failed(failure.faceid_code, failure.reason));
             }
             let Some(best) = analysis.best_frame else {
-                return Ok(Outcome::failed("FailedOperation.LivessBestFrameError", "no frame fit for comparison"));
+                return Ok(Outcome::failed(
+                    "FailedOperation.LivessBestFrameError",
+                    "no frame fit for comparison",
+                ));
             };
             let best_image = &decoded.frames[best];
             let mut outcome = match &reference {
                 Some(reference) => compared(similarity(engine, best_image, reference)?),
-                None => Outcome { result: "Success".into(), description: "成功".into(), sim: 0.0, best_frames: vec![] },
+                None => Outcome {
+                    result: "Success".into(),
+                    description: "成功".into(),
+                    sim: 0.0,
+                    best_frames: vec![],
+                },
             };
             outcome.best_frames.push(encode_jpeg(best_image, 90)?);
             if frame_count > 0 {
@@ -304,7 +395,9 @@ async fn run_liveness(
                     .collect();
                 let step = (with_face.len() / frame_count.max(1)).max(1);
                 for &i in with_face.iter().step_by(step).take(frame_count) {
-                    outcome.best_frames.push(encode_jpeg(&decoded.frames[i], 85)?);
+                    outcome
+                        .best_frames
+                        .push(encode_jpeg(&decoded.frames[i], 85)?);
                 }
             }
             Ok(outcome)
@@ -319,7 +412,12 @@ async fn run_liveness(
 fn liveness_response(outcome: Outcome, with_sim: bool, frame_count: usize) -> Value {
     let passed_liveness = !outcome.best_frames.is_empty();
     let encode = |b: &Vec<u8>| Value::String(base64::engine::general_purpose::STANDARD.encode(b));
-    let best = outcome.best_frames.first().filter(|_| passed_liveness).map(encode).unwrap_or(Value::Null);
+    let best = outcome
+        .best_frames
+        .first()
+        .filter(|_| passed_liveness)
+        .map(encode)
+        .unwrap_or(Value::Null);
     let list = if frame_count > 0 && passed_liveness {
         Value::Array(outcome.best_frames.iter().skip(1).map(encode).collect())
     } else {
@@ -338,10 +436,18 @@ fn liveness_response(outcome: Outcome, with_sim: bool, frame_count: usize) -> Va
 }
 
 pub async fn liveness_compare(state: &AppState, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&["LivenessType", "ImageBase64", "ImageUrl", "ValidateData", "Optional", "VideoBase64", "VideoUrl"])?;
+    params.allow_only(&[
+        "LivenessType",
+        "ImageBase64",
+        "ImageUrl",
+        "ValidateData",
+        "Optional",
+        "VideoBase64",
+        "VideoUrl",
+    ])?;
     let challenge = challenge(params)?;
     let frames = best_frame_num(params)?;
-    let vision = vision(state, "LivenessCompare")?;
+    let vision = engine_for(state, "LivenessCompare")?;
     let photo = match photo_input(params, true).await? {
         Ok(photo) => photo.expect("required"),
         Err(failure) => return Ok(liveness_response(failure, true, 0)),
@@ -350,18 +456,34 @@ pub async fn liveness_compare(state: &AppState, params: &Params) -> Result<Value
         Ok(video) => video,
         Err(failure) => return Ok(liveness_response(failure, true, 0)),
     };
-    let outcome = run_liveness(&vision, video, challenge, Some(Reference::Photo(photo)), frames).await?;
+    let outcome = run_liveness(
+        &vision,
+        video,
+        challenge,
+        Some(Reference::Photo(photo)),
+        frames,
+    )
+    .await?;
     Ok(liveness_response(outcome, true, frames))
 }
 
 pub async fn liveness_recognition(state: &AppState, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&["IdCard", "Name", "LivenessType", "VideoBase64", "VideoUrl", "ValidateData", "Optional", "Encryption"])?;
+    params.allow_only(&[
+        "IdCard",
+        "Name",
+        "LivenessType",
+        "VideoBase64",
+        "VideoUrl",
+        "ValidateData",
+        "Optional",
+        "Encryption",
+    ])?;
     let id_card = params.req_string("IdCard")?;
     let name = params.req_string("Name")?;
     let challenge = challenge(params)?;
     let frames = best_frame_num(params)?;
     fields::refuse_encryption(params)?;
-    let vision = vision(state, "LivenessRecognition")?;
+    let vision = engine_for(state, "LivenessRecognition")?;
     let video = match video_input(params).await? {
         Ok(video) => video,
         Err(failure) => return Ok(liveness_response(failure, true, 0)),
@@ -380,7 +502,7 @@ pub async fn liveness(state: &AppState, params: &Params) -> Result<Value, ApiErr
     params.req_string("VideoBase64")?;
     let challenge = challenge(params)?;
     let frames = best_frame_num(params)?;
-    let vision = vision(state, "Liveness")?;
+    let vision = engine_for(state, "Liveness")?;
     let video = match video_input(params).await? {
         Ok(video) => video,
         Err(failure) => return Ok(liveness_response(failure, false, 0)),

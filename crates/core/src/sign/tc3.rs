@@ -140,7 +140,12 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-pub fn string_to_sign(timestamp: i64, date: &str, service: &str, canonical_request: &str) -> String {
+pub fn string_to_sign(
+    timestamp: i64,
+    date: &str,
+    service: &str,
+    canonical_request: &str,
+) -> String {
     format!(
         "{ALGORITHM}\n{timestamp}\n{date}/{service}/tc3_request\n{}",
         sha256_hex(canonical_request.as_bytes())

@@ -29,8 +29,14 @@ impl Method {
 
 /// `<METHOD><host><path>?k=v&…` over every parameter but `Signature`, sorted by key,
 /// with raw (decoded) values.
-pub fn string_to_sign(http_method: &str, host: &str, path: &str, params: &[(String, String)]) -> String {
-    let mut pairs: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "Signature").collect();
+pub fn string_to_sign(
+    http_method: &str,
+    host: &str,
+    path: &str,
+    params: &[(String, String)],
+) -> String {
+    let mut pairs: Vec<&(String, String)> =
+        params.iter().filter(|(k, _)| k != "Signature").collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     let query: Vec<String> = pairs
         .iter()

@@ -17,7 +17,10 @@ pub struct RequestParts<'a> {
 
 impl<'a> RequestParts<'a> {
     pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -40,7 +43,12 @@ pub fn service_is_acceptable(service: &str, host: &str) -> bool {
 }
 
 /// Checks a TC3 signature; the caller has already parsed `Authorization` and checked the clock.
-pub fn verify_tc3(parts: &RequestParts<'_>, auth: &tc3::Authorization, secret_key: &str, timestamp: i64) -> bool {
+pub fn verify_tc3(
+    parts: &RequestParts<'_>,
+    auth: &tc3::Authorization,
+    secret_key: &str,
+    timestamp: i64,
+) -> bool {
     let host = parts.header("host").unwrap_or("");
     let payload_hash = match parts.header("x-tc-content-sha256") {
         Some(v) if v == tc3::UNSIGNED_PAYLOAD => tc3::UNSIGNED_PAYLOAD.to_string(),
@@ -65,7 +73,11 @@ pub fn verify_tc3(parts: &RequestParts<'_>, auth: &tc3::Authorization, secret_ke
             .collect();
         let canonical = tc3::CanonicalRequest {
             method: parts.method,
-            query: if parts.method == "GET" { parts.query } else { "" },
+            query: if parts.method == "GET" {
+                parts.query
+            } else {
+                ""
+            },
             headers,
             payload_hash: payload_hash.clone(),
         };
@@ -101,7 +113,10 @@ mod tests {
     #[test]
     fn strips_ports_only() {
         assert_eq!(host_without_port("127.0.0.1:8080"), Some("127.0.0.1"));
-        assert_eq!(host_without_port("http://127.0.0.1:8080"), Some("http://127.0.0.1"));
+        assert_eq!(
+            host_without_port("http://127.0.0.1:8080"),
+            Some("http://127.0.0.1")
+        );
         assert_eq!(host_without_port("example.com"), None);
         assert_eq!(host_without_port("http://example.com"), None);
     }

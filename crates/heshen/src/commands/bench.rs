@@ -86,7 +86,11 @@ async fn api(args: ApiArgs) -> anyhow::Result<()> {
     if args.connections == 0 || args.client_threads == 0 || args.rate == 0 {
         bail!("--connections, --client-threads and --rate must be positive");
     }
-    let data_dir = std::env::temp_dir().join(format!("heshen-bench-{}-{}", std::process::id(), unix_nanos()));
+    let data_dir = std::env::temp_dir().join(format!(
+        "heshen-bench-{}-{}",
+        std::process::id(),
+        unix_nanos()
+    ));
     std::fs::create_dir_all(&data_dir)?;
     let fresh_db = match &args.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -116,11 +120,17 @@ async fn api(args: ApiArgs) -> anyhow::Result<()> {
 }
 
 fn unix_nanos() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 fn unix_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A database created for one run on a PostgreSQL server, dropped afterwards.
@@ -137,7 +147,8 @@ impl FreshPostgres {
         let mut conn = sqlx::PgConnection::connect(admin_url)
             .await
             .with_context(|| format!("connecting to {admin_url}"))?;
-        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await?;
+        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await?;
         conn.close().await?;
         let mut url = url::Url::parse(admin_url)?;
         url.set_path(&format!("/{name}"));
@@ -169,7 +180,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(args: &ApiArgs, data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Self> {
+    fn start(
+        args: &ApiArgs,
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let bin = match &args.server_bin {
             Some(bin) => bin.clone(),
             None => std::env::current_exe().context("locating the heshen executable")?,
@@ -188,7 +203,10 @@ impl Server {
             .arg(data_dir)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("HESHEN_RATE_LIMIT_DEFAULT", "0")
-            .env("HESHEN_RATE_LIMITS", "{DetectAuth=0,GetDetectInfoEnhanced=0}")
+            .env(
+                "HESHEN_RATE_LIMITS",
+                "{DetectAuth=0,GetDetectInfoEnhanced=0}",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?);
@@ -207,7 +225,9 @@ impl Server {
                 let _ = child.kill();
                 let _ = child.wait();
                 let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-                bail!("the server exited before printing its demo credentials; its log:\n{log_text}");
+                bail!(
+                    "the server exited before printing its demo credentials; its log:\n{log_text}"
+                );
             };
             let line = line?;
             let line = line.trim();
@@ -223,12 +243,16 @@ impl Server {
         }
         // Keep draining stdout so the child can never block on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let (Some(url), Some(secret_id), Some(secret_key), Some(rule_id)) = (url, secret_id, secret_key, rule_id)
+        let (Some(url), Some(secret_id), Some(secret_key), Some(rule_id)) =
+            (url, secret_id, secret_key, rule_id)
         else {
             let _ = child.kill();
             bail!("the server's banner lacked its URL or demo credentials");
         };
-        let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let host = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
         Ok(Self {
             child,
             host,
@@ -299,8 +323,14 @@ fn cpu_ticks(pid: &str) -> Option<u64> {
 
 const TICKS_PER_SEC: f64 = 100.0;
 
-async fn bench_against(args: &ApiArgs, server: &Server, database_url: Option<&str>) -> anyhow::Result<()> {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+async fn bench_against(
+    args: &ApiArgs,
+    server: &Server,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     println!("heshen bench api");
     println!(
         "  server: pid {} at http://{} ({}), log {}",
@@ -323,44 +353,66 @@ async fn bench_against(args: &ApiArgs, server: &Server, database_url: Option<&st
     );
     let mut reports = Vec::new();
     let detect_body = serde_json::to_vec(&serde_json::json!({ "RuleId": server.rule_id }))?;
-    let detect_requests = || Arc::new(vec![server.request("DetectAuth", &detect_body, unix_secs())]);
-    let server_pid = server.child.id().to_string();
-    let run = |name: &'static str, mode: Mode, requests: Arc<Vec<Vec<u8>>>, collect: usize, secs: u64| {
-        let plan = Plan {
-            addr: server.host.clone(),
-            connections: args.connections,
-            threads: args.client_threads,
-            duration: Duration::from_secs(secs),
-            mode,
-            requests,
-            collect_tokens: collect,
-        };
-        let server_pid = server_pid.clone();
-        async move {
-            let before = (cpu_ticks(&server_pid), cpu_ticks("self"));
-            let outcome = tokio::task::spawn_blocking(move || plan.execute()).await??;
-            let after = (cpu_ticks(&server_pid), cpu_ticks("self"));
-            let cpu = |a: Option<u64>, b: Option<u64>| match (a, b) {
-                (Some(a), Some(b)) => Some((b.saturating_sub(a)) as f64 / TICKS_PER_SEC),
-                _ => None,
-            };
-            anyhow::Ok(Report {
-                name,
-                outcome,
-                server_cpu: cpu(before.0, after.0),
-                load_cpu: cpu(before.1, after.1),
-                load_average: load_average(),
-            })
-        }
+    let detect_requests = || {
+        Arc::new(vec![server.request(
+            "DetectAuth",
+            &detect_body,
+            unix_secs(),
+        )])
     };
+    let server_pid = server.child.id().to_string();
+    let run =
+        |name: &'static str, mode: Mode, requests: Arc<Vec<Vec<u8>>>, collect: usize, secs: u64| {
+            let plan = Plan {
+                addr: server.host.clone(),
+                connections: args.connections,
+                threads: args.client_threads,
+                duration: Duration::from_secs(secs),
+                mode,
+                requests,
+                collect_tokens: collect,
+            };
+            let server_pid = server_pid.clone();
+            async move {
+                let before = (cpu_ticks(&server_pid), cpu_ticks("self"));
+                let outcome = tokio::task::spawn_blocking(move || plan.execute()).await??;
+                let after = (cpu_ticks(&server_pid), cpu_ticks("self"));
+                let cpu = |a: Option<u64>, b: Option<u64>| match (a, b) {
+                    (Some(a), Some(b)) => Some((b.saturating_sub(a)) as f64 / TICKS_PER_SEC),
+                    _ => None,
+                };
+                anyhow::Ok(Report {
+                    name,
+                    closed_loop: matches!(mode, Mode::Closed),
+                    outcome,
+                    server_cpu: cpu(before.0, after.0),
+                    load_cpu: cpu(before.1, after.1),
+                    load_average: load_average(),
+                })
+            }
+        };
 
     let mut tokens = Vec::new();
     if args.warmup > 0 {
-        let warm = run("warm-up DetectAuth", Mode::Closed, detect_requests(), args.tokens, args.warmup).await?;
+        let warm = run(
+            "warm-up DetectAuth",
+            Mode::Closed,
+            detect_requests(),
+            args.tokens,
+            args.warmup,
+        )
+        .await?;
         warm.print();
         tokens.extend(warm.outcome.tokens.iter().cloned());
     }
-    let closed = run("DetectAuth, closed loop", Mode::Closed, detect_requests(), args.tokens, args.duration).await?;
+    let closed = run(
+        "DetectAuth, closed loop",
+        Mode::Closed,
+        detect_requests(),
+        args.tokens,
+        args.duration,
+    )
+    .await?;
     closed.print();
     tokens.extend(closed.outcome.tokens.iter().cloned());
     reports.push(closed);
@@ -374,17 +426,33 @@ async fn bench_against(args: &ApiArgs, server: &Server, database_url: Option<&st
             tokens
                 .iter()
                 .map(|token| {
-                    let body = serde_json::to_vec(&serde_json::json!({ "BizToken": token, "RuleId": server.rule_id }))
-                        .expect("JSON");
+                    let body = serde_json::to_vec(
+                        &serde_json::json!({ "BizToken": token, "RuleId": server.rule_id }),
+                    )
+                    .expect("JSON");
                     server.request("GetDetectInfoEnhanced", &body, now)
                 })
                 .collect::<Vec<_>>(),
         )
     };
-    let report = run("GetDetectInfoEnhanced, closed loop", Mode::Closed, enhanced_requests(), 0, args.duration).await?;
+    let report = run(
+        "GetDetectInfoEnhanced, closed loop",
+        Mode::Closed,
+        enhanced_requests(),
+        0,
+        args.duration,
+    )
+    .await?;
     report.print();
     reports.push(report);
-    let report = run("DetectAuth, open loop", Mode::Open { rate: args.rate }, detect_requests(), 0, args.duration).await?;
+    let report = run(
+        "DetectAuth, open loop",
+        Mode::Open { rate: args.rate },
+        detect_requests(),
+        0,
+        args.duration,
+    )
+    .await?;
     report.print();
     reports.push(report);
     let report = run(
@@ -410,7 +478,11 @@ async fn bench_against(args: &ApiArgs, server: &Server, database_url: Option<&st
     println!(
         "target: DetectAuth >= 10,000 req/s closed loop: {:.0} req/s -> {}",
         detect_rps,
-        if detect_rps >= 10_000.0 { "met" } else { "NOT met" }
+        if detect_rps >= 10_000.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     let p99 = open.outcome.histogram.value_at_quantile(0.99) as f64 / 1000.0;
     let rate_ok = open.requests_per_sec() >= 0.98 * args.rate as f64;
@@ -496,7 +568,9 @@ impl Plan {
                 std::thread::Builder::new()
                     .name(format!("bench-load-{t}"))
                     .spawn(move || -> anyhow::Result<Outcome> {
-                        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()?;
                         runtime.block_on(async {
                             let mut tasks = Vec::new();
                             for c in (t..plan.connections).step_by(plan.threads) {
@@ -518,7 +592,11 @@ impl Plan {
             .collect();
         let mut total = Outcome::new();
         for thread in threads {
-            total.merge(thread.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??);
+            total.merge(
+                thread
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a load thread panicked"))??,
+            );
         }
         total.elapsed = plan.duration;
         Ok(total)
@@ -548,7 +626,12 @@ struct EnvelopeError<'a> {
     code: Cow<'a, str>,
 }
 
-async fn connection_loop(plan: &Plan, index: usize, start: Instant, next_slot: &AtomicU64) -> anyhow::Result<Outcome> {
+async fn connection_loop(
+    plan: &Plan,
+    index: usize,
+    start: Instant,
+    next_slot: &AtomicU64,
+) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::new();
     let per_connection_tokens = plan.collect_tokens.div_ceil(plan.connections);
     let mut conn = Connection::open(&plan.addr).await?;
@@ -611,7 +694,9 @@ async fn connection_loop(plan: &Plan, index: usize, start: Instant, next_slot: &
                 }
             }
             Err(err) => {
-                outcome.histogram.saturating_record(due.elapsed().as_micros().max(1) as u64);
+                outcome
+                    .histogram
+                    .saturating_record(due.elapsed().as_micros().max(1) as u64);
                 outcome.error(format!("I/O: {}", err.kind()));
                 conn = Connection::open(&plan.addr).await?;
             }
@@ -673,7 +758,9 @@ impl Connection {
         let mut close = false;
         for header in response.headers.iter() {
             if header.name.eq_ignore_ascii_case("content-length") {
-                length = std::str::from_utf8(header.value).ok().and_then(|v| v.trim().parse::<usize>().ok());
+                length = std::str::from_utf8(header.value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<usize>().ok());
             } else if header.name.eq_ignore_ascii_case("connection") {
                 close = header.value.eq_ignore_ascii_case(b"close");
             }
@@ -702,6 +789,7 @@ impl Connection {
 
 struct Report {
     name: &'static str,
+    closed_loop: bool,
     outcome: Outcome,
     server_cpu: Option<f64>,
     load_cpu: Option<f64>,
@@ -722,14 +810,17 @@ impl Report {
     }
 
     fn cores(&self, cpu: Option<f64>) -> String {
-        cpu.map_or("?".into(), |s| format!("{:.2}", s / self.outcome.elapsed.as_secs_f64()))
+        cpu.map_or("?".into(), |s| {
+            format!("{:.2}", s / self.outcome.elapsed.as_secs_f64())
+        })
     }
 
     fn print(&self) {
         let o = &self.outcome;
         let per_request = |cpu: Option<f64>| {
-            cpu.filter(|_| self.requests() > 0)
-                .map_or("?".into(), |s| format!("{:.0} µs/req", s * 1e6 / self.requests() as f64))
+            cpu.filter(|_| self.requests() > 0).map_or("?".into(), |s| {
+                format!("{:.0} µs/req", s * 1e6 / self.requests() as f64)
+            })
         };
         println!("\n{}:", self.name);
         println!(
@@ -756,8 +847,11 @@ impl Report {
             per_request(self.load_cpu),
             self.load_average
         );
-        if let (Some(server), Some(load)) = (self.server_cpu, self.load_cpu) {
-            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+        if let (true, Some(server), Some(load)) = (self.closed_loop, self.server_cpu, self.load_cpu)
+        {
+            let cores = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1) as f64;
             if self.requests() > 0 && server + load > 0.0 {
                 let per_request = (server + load) / self.requests() as f64;
                 println!(

@@ -34,11 +34,20 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
         KeysCommand::Create { name, app, json } => {
             store.ensure_app(&app, &app).await?;
             let key = store.create_api_key(&app, &name).await?;
-            super::audit(&store, "keys.create", &key.secret_id, json!({"name": name, "app": app})).await?;
+            super::audit(
+                &store,
+                "keys.create",
+                &key.secret_id,
+                json!({"name": name, "app": app}),
+            )
+            .await?;
             if json {
                 print_json(&json!({"SecretId": key.secret_id, "SecretKey": key.secret_key}));
             } else {
-                println!("SecretId:  {}\nSecretKey: {}\n(the SecretKey is not shown again)", key.secret_id, key.secret_key);
+                println!(
+                    "SecretId:  {}\nSecretKey: {}\n(the SecretKey is not shown again)",
+                    key.secret_id, key.secret_key
+                );
             }
             Ok(())
         }
@@ -51,7 +60,13 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
                     .collect::<Vec<_>>()));
             } else {
                 for k in keys {
-                    println!("{}  {:<8}  {:<10} {}", k.secret_id, if k.enabled { "enabled" } else { "disabled" }, k.app_id, k.name);
+                    println!(
+                        "{}  {:<8}  {:<10} {}",
+                        k.secret_id,
+                        if k.enabled { "enabled" } else { "disabled" },
+                        k.app_id,
+                        k.name
+                    );
                 }
             }
             Ok(())
@@ -63,12 +78,23 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
     result
 }
 
-async fn set_enabled(store: &heshen_store::Store, secret_id: &str, enabled: bool) -> anyhow::Result<()> {
+async fn set_enabled(
+    store: &heshen_store::Store,
+    secret_id: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
     if !store.set_api_key_enabled(secret_id, enabled).await? {
         anyhow::bail!("no API key with SecretId {secret_id}");
     }
-    let action = if enabled { "keys.enable" } else { "keys.disable" };
+    let action = if enabled {
+        "keys.enable"
+    } else {
+        "keys.disable"
+    };
     super::audit(store, action, secret_id, json!({})).await?;
-    println!("{secret_id} {}", if enabled { "enabled" } else { "disabled" });
+    println!(
+        "{secret_id} {}",
+        if enabled { "enabled" } else { "disabled" }
+    );
     Ok(())
 }

@@ -29,7 +29,11 @@ pub enum MerchantsCommand {
     },
 }
 
-pub async fn run(command: MerchantsCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
+pub async fn run(
+    command: MerchantsCommand,
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let (store, master) = heshen::app::open_store(settings, data_dir).await?;
     let result = match command {
         MerchantsCommand::Create { name, config, app, json } => async {

@@ -17,7 +17,10 @@ pub async fn migrate(settings: &Settings, data_dir: &Path) -> anyhow::Result<()>
 
 /// Prints a value as pretty JSON on stdout, for `--json` output.
 pub fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 /// Records an administrative change in the audit log.
@@ -30,6 +33,8 @@ pub async fn audit(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis() as i64;
-    store.append_audit(now, "cli", action, target, &detail).await?;
+    store
+        .append_audit(now, "cli", action, target, &detail)
+        .await?;
     Ok(())
 }

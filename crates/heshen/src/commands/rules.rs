@@ -23,7 +23,11 @@ pub enum RulesCommand {
     },
 }
 
-pub async fn run(command: RulesCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
+pub async fn run(
+    command: RulesCommand,
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let (store, _) = heshen::app::open_store(settings, data_dir).await?;
     let result = match command {
         RulesCommand::Create { json, app } => async {

@@ -46,8 +46,14 @@ pub enum RegistryCommand {
 
 fn engine(settings: &Settings, data_dir: &Path) -> anyhow::Result<Engine> {
     let models = settings.models_dir(data_dir);
-    Engine::new(EngineConfig::new(heshen_vision::runtime::RuntimeConfig::new(&models))).map_err(|e| {
-        anyhow::anyhow!("the vision engine did not load from {}: {e}\n(run `heshen models fetch`)", models.display())
+    Engine::new(EngineConfig::new(
+        heshen_vision::runtime::RuntimeConfig::new(&models),
+    ))
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "the vision engine did not load from {}: {e}\n(run `heshen models fetch`)",
+            models.display()
+        )
     })
 }
 
@@ -68,7 +74,9 @@ pub fn face(command: FaceCommand, settings: &Settings, data_dir: &Path) -> anyho
                     "Quality": {"A": c.face_a.quality, "B": c.face_b.quality},
                 })),
                 Err(e) => {
-                    print_json(&json!({"Error": {"Code": e.faceid_code(), "Message": e.to_string()}}));
+                    print_json(
+                        &json!({"Error": {"Code": e.faceid_code(), "Message": e.to_string()}}),
+                    );
                     anyhow::bail!("comparison failed: {e}");
                 }
             }
@@ -83,7 +91,9 @@ pub fn face(command: FaceCommand, settings: &Settings, data_dir: &Path) -> anyho
 
 fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
+    );
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -92,7 +102,11 @@ fn spinner(message: &str) -> ProgressBar {
 pub fn models(command: ModelsCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
     let dir = settings.models_dir(data_dir);
     let report = match command {
-        ModelsCommand::Fetch { runtime_only, no_convert, copy_from } => {
+        ModelsCommand::Fetch {
+            runtime_only,
+            no_convert,
+            copy_from,
+        } => {
             std::fs::create_dir_all(&dir)?;
             let bar = spinner(&format!("fetching models into {}", dir.display()));
             let options = heshen_vision::fetch::FetchOptions {
@@ -121,17 +135,29 @@ struct CsvRow {
 }
 
 fn parse_csv(file: &Path) -> anyhow::Result<Vec<Result<CsvRow, (usize, String)>>> {
-    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let mut rows = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if line.trim().is_empty() || (line_no == 1 && cells.first().is_some_and(|c| c.eq_ignore_ascii_case("name"))) {
+        if line.trim().is_empty()
+            || (line_no == 1
+                && cells
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("name")))
+        {
             continue;
         }
         let [name, id_card, photo] = cells.as_slice() else {
-            rows.push(Err((line_no, format!("expected 3 columns (name,id_number,photo_path), found {}", cells.len()))));
+            rows.push(Err((
+                line_no,
+                format!(
+                    "expected 3 columns (name,id_number,photo_path), found {}",
+                    cells.len()
+                ),
+            )));
             continue;
         };
         let photo = PathBuf::from(photo);
@@ -139,22 +165,36 @@ fn parse_csv(file: &Path) -> anyhow::Result<Vec<Result<CsvRow, (usize, String)>>
             line: line_no,
             name: name.to_string(),
             id_card: id_card.to_string(),
-            photo: if photo.is_absolute() { photo } else { base.join(photo) },
+            photo: if photo.is_absolute() {
+                photo
+            } else {
+                base.join(photo)
+            },
         }));
     }
     Ok(rows)
 }
 
-pub async fn registry(command: RegistryCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
+pub async fn registry(
+    command: RegistryCommand,
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let RegistryCommand::Import { file } = command;
     let rows = parse_csv(&file)?;
     let engine = engine(settings, data_dir)?;
     let (store, _) = heshen::app::open_store(settings, data_dir).await?;
     let bar = ProgressBar::new(rows.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} identities [{elapsed}<{eta}] {msg}").expect("valid template"),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} identities [{elapsed}<{eta}] {msg}")
+            .expect("valid template"),
     );
-    let source = format!("import:{}", file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let source = format!(
+        "import:{}",
+        file.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    );
     let (mut added, mut updated, mut failed) = (0u64, 0u64, Vec::new());
     for row in rows {
         bar.inc(1);
@@ -166,7 +206,8 @@ pub async fn registry(command: RegistryCommand, settings: &Settings, data_dir: &
             }
         };
         let outcome: anyhow::Result<bool> = async {
-            let id = IdCardNumber::parse(&row.id_card).map_err(|e| anyhow::anyhow!("ID number: {e}"))?;
+            let id =
+                IdCardNumber::parse(&row.id_card).map_err(|e| anyhow::anyhow!("ID number: {e}"))?;
             let name = PersonName::parse(&row.name).map_err(|e| anyhow::anyhow!("name: {e}"))?;
             let photo = read(&row.photo)?;
             let embedding = engine
@@ -190,9 +231,53 @@ pub async fn registry(command: RegistryCommand, settings: &Settings, data_dir: &
         }
     }
     bar.finish_and_clear();
-    super::audit(&store, "registry.import", &source, json!({"added": added, "updated": updated, "failed": failed.len()})).await?;
+    super::audit(
+        &store,
+        "registry.import",
+        &source,
+        json!({"added": added, "updated": updated, "failed": failed.len()}),
+    )
+    .await?;
     let total = store.count_identities().await?;
     store.close().await;
     print_json(&json!({"Added": added, "Updated": updated, "Failed": failed, "Total": total}));
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum OcrCommand {
+    /// Read a Chinese resident ID card (either side) with FaceID's field names.
+    Idcard {
+        image: PathBuf,
+        /// front (portrait side) or back (emblem side); found automatically when absent.
+        #[arg(long)]
+        side: Option<String>,
+    },
+}
+
+pub fn ocr(command: OcrCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
+    let OcrCommand::Idcard { image, side } = command;
+    let side = match side.as_deref() {
+        None => None,
+        Some("front") => Some(heshen_vision::ocr::CardSide::Front),
+        Some("back") => Some(heshen_vision::ocr::CardSide::Back),
+        Some(other) => anyhow::bail!("--side must be front or back, not {other}"),
+    };
+    let engine = engine(settings, data_dir)?;
+    let reader = heshen_vision::ocr::IdCardReader::load(engine.runtime())?;
+    let decoded = heshen_vision::ocr::decode_image(&read(&image)?);
+    match decoded.and_then(|img| reader.read(&img, side)) {
+        Ok(r) => {
+            print_json(&json!({
+                "Side": r.side, "Name": r.name, "Sex": r.sex, "Nation": r.nation, "Birth": r.birth,
+                "Address": r.address, "IdNum": r.id_num, "Authority": r.authority, "ValidDate": r.valid_date,
+                "Warnings": r.warnings, "Quality": r.quality, "IdNumProblems": r.id_num_problems,
+            }));
+            Ok(())
+        }
+        Err(e) => {
+            print_json(&json!({"Error": {"Code": e.faceid_code(), "Message": e.to_string()}}));
+            anyhow::bail!("the ID card could not be read: {e}")
+        }
+    }
 }

@@ -18,8 +18,8 @@ use tokio::task::JoinHandle;
 
 pub const APP: &str = "tests";
 pub const OTHER_APP: &str = "other";
-/// A valid mainland ID number (GB 11643 check digit) and a name, as in the spec captures.
-pub const ID_CARD: &str = "11204416541220243X";
+/// A valid mainland ID number (real birth date, GB 11643 check digit) and a name.
+pub const ID_CARD: &str = "11010519491231002X";
 pub const NAME: &str = "韦小宝";
 /// Bytes stored as the best frame; a tiny stand-in for a JPEG.
 pub const BEST_FRAME: &[u8] = b"\xff\xd8\xff\xe0heshen-test-best-frame\xff\xd9";
@@ -59,15 +59,20 @@ impl Server {
         };
         configure(&mut settings);
         let data_dir = dir.path().join("data");
-        let app = Application::build(&settings, data_dir.clone()).await.expect("server builds");
+        let app = Application::build(&settings, data_dir.clone())
+            .await
+            .expect("server builds");
         let (addr, state) = (app.addr, app.state.clone());
         let store = state.store();
         store.ensure_app(APP, "Integration tests").await.unwrap();
         let key = store.create_api_key(APP, "tests").await.unwrap();
-        let rule_id = bootstrap::create_rule(store, APP, &RuleConfig::default()).await.unwrap();
-        let merchant_id = bootstrap::create_merchant(store, APP, "eid tests", &MerchantConfig::default())
+        let rule_id = bootstrap::create_rule(store, APP, &RuleConfig::default())
             .await
             .unwrap();
+        let merchant_id =
+            bootstrap::create_merchant(store, APP, "eid tests", &MerchantConfig::default())
+                .await
+                .unwrap();
         let (shutdown, handle) = spawn(app);
         Self {
             addr,
@@ -108,7 +113,10 @@ impl Server {
             let _ = tx.send(());
         }
         if let Some(handle) = self.handle.take() {
-            handle.await.expect("server task").expect("server ran cleanly");
+            handle
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
         }
     }
 
@@ -122,7 +130,9 @@ impl Server {
         let store = self.state.store();
         store.ensure_app(OTHER_APP, "Another tenant").await.unwrap();
         let key = store.create_api_key(OTHER_APP, "other").await.unwrap();
-        let rule = bootstrap::create_rule(store, OTHER_APP, &RuleConfig::default()).await.unwrap();
+        let rule = bootstrap::create_rule(store, OTHER_APP, &RuleConfig::default())
+            .await
+            .unwrap();
         (key, rule)
     }
 
@@ -164,7 +174,11 @@ pub async fn finish_flow(state: &AppState, token: &str, kind: FlowKind) {
         .expect("media stored");
     let (code, stored) = flows::update(state, token, kind, |flow, now| {
         flow.start(now)?;
-        flow.record_attempt(now, format!("seq-{token}"), passing_outcome("best_frame.jpg"))
+        flow.record_attempt(
+            now,
+            format!("seq-{token}"),
+            passing_outcome("best_frame.jpg"),
+        )
     })
     .await
     .expect("flow finished");
@@ -182,12 +196,22 @@ pub async fn start_flow(state: &AppState, token: &str, kind: FlowKind) {
 /// Asserts the parts of an error envelope every client relies on.
 pub fn assert_error_envelope(body: &Value, code: &str) {
     let response = &body["Response"];
-    assert_eq!(response["Error"]["Code"], code, "unexpected envelope: {body}");
-    assert!(response["Error"]["Message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(
+        response["Error"]["Code"], code,
+        "unexpected envelope: {body}"
+    );
+    assert!(
+        response["Error"]["Message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_request_id(response);
 }
 
 pub fn assert_request_id(response: &Value) {
-    let id = response["RequestId"].as_str().unwrap_or_else(|| panic!("no RequestId in {response}"));
+    let id = response["RequestId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no RequestId in {response}"));
     assert_eq!(id.len(), 36, "RequestId is a UUID: {id}");
 }

@@ -25,7 +25,11 @@ pub struct LivenessFailure {
     pub reason: &'static str,
 }
 
-const fn fail(faceid_code: &'static str, result_code: i64, reason: &'static str) -> LivenessFailure {
+const fn fail(
+    faceid_code: &'static str,
+    result_code: i64,
+    reason: &'static str,
+) -> LivenessFailure {
     LivenessFailure {
         faceid_code,
         result_code,
@@ -71,14 +75,26 @@ pub fn decide(
 ) -> Result<(), LivenessFailure> {
     let report = &analysis.actions;
     if report.frames == 0 {
-        return Err(fail("FailedOperation.LipVideoInvalid", 1104, "the video has no frames"));
+        return Err(fail(
+            "FailedOperation.LipVideoInvalid",
+            1104,
+            "the video has no frames",
+        ));
     }
     if duration_s < MIN_DURATION_S {
-        return Err(fail("FailedOperation.SilentTooShort", 1303, "the recording is shorter than 2 s"));
+        return Err(fail(
+            "FailedOperation.SilentTooShort",
+            1303,
+            "the recording is shorter than 2 s",
+        ));
     }
     let multi_face_frames = analysis.frames.iter().filter(|f| f.faces > 1).count();
     if multi_face_frames * 2 > analysis.frames.len() {
-        return Err(fail("FailedOperation.SilentMultiFaceFail", 2012, "several faces are in the video"));
+        return Err(fail(
+            "FailedOperation.SilentMultiFaceFail",
+            2012,
+            "several faces are in the video",
+        ));
     }
     if report.frames_with_face * 2 < report.frames {
         let code = match challenge {
@@ -86,19 +102,29 @@ pub fn decide(
             Challenge::Digits(_) => ("FailedOperation.LipFaceIncomplete", 1102),
             Challenge::Silent => ("FailedOperation.SilentFaceDetectFail", 1004),
         };
-        return Err(fail(code.0, code.1, "no complete face in most of the video"));
+        return Err(fail(
+            code.0,
+            code.1,
+            "no complete face in most of the video",
+        ));
     }
     match challenge {
         Challenge::Actions(sequence) => {
             if !report.performed_in_order(sequence) {
-                let missing = sequence.iter().find(|a| !report.events.iter().any(|(e, _)| e == *a));
+                let missing = sequence
+                    .iter()
+                    .find(|a| !report.events.iter().any(|(e, _)| e == *a));
                 return Err(match missing {
-                    Some(LivenessAction::OpenMouth) => {
-                        fail("FailedOperation.ActionOpenMouth", 1209, "the mouth was not opened")
-                    }
-                    Some(LivenessAction::Blink) => {
-                        fail("FailedOperation.ActionCloseEye", 1207, "the eyes were not closed")
-                    }
+                    Some(LivenessAction::OpenMouth) => fail(
+                        "FailedOperation.ActionOpenMouth",
+                        1209,
+                        "the mouth was not opened",
+                    ),
+                    Some(LivenessAction::Blink) => fail(
+                        "FailedOperation.ActionCloseEye",
+                        1207,
+                        "the eyes were not closed",
+                    ),
                     _ => fail(
                         "FailedOperation.ActionFirstAction",
                         1208,
@@ -109,13 +135,25 @@ pub fn decide(
         }
         Challenge::Digits(_) => {
             let Some(audio) = audio else {
-                return Err(fail("FailedOperation.LipVoiceDetect", 1101, "the video has no sound"));
+                return Err(fail(
+                    "FailedOperation.LipVoiceDetect",
+                    1101,
+                    "the video has no sound",
+                ));
             };
             if rms(audio) < MIN_VOICE_RMS {
-                return Err(fail("FailedOperation.LipVoiceLow", 1106, "the voice is too quiet"));
+                return Err(fail(
+                    "FailedOperation.LipVoiceLow",
+                    1106,
+                    "the voice is too quiet",
+                ));
             }
             if report.max_mouth_open_ratio - report.min_mouth_open_ratio < MIN_LIP_MOVEMENT {
-                return Err(fail("FailedOperation.LipMoveSmall", 1109, "the lips hardly moved"));
+                return Err(fail(
+                    "FailedOperation.LipMoveSmall",
+                    1109,
+                    "the lips hardly moved",
+                ));
             }
         }
         Challenge::Silent => {}
@@ -169,8 +207,20 @@ mod tests {
     #[test]
     fn actions_must_be_performed() {
         let a = analysis(lively(), 1);
-        assert!(decide(&a, 3.0, &Challenge::Actions(vec![LivenessAction::OpenMouth]), None).is_ok());
-        let err = decide(&a, 3.0, &Challenge::Actions(vec![LivenessAction::Blink]), None).unwrap_err();
+        assert!(decide(
+            &a,
+            3.0,
+            &Challenge::Actions(vec![LivenessAction::OpenMouth]),
+            None
+        )
+        .is_ok());
+        let err = decide(
+            &a,
+            3.0,
+            &Challenge::Actions(vec![LivenessAction::Blink]),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err.result_code, 1207);
         let err = decide(
             &a,
@@ -194,21 +244,56 @@ mod tests {
             events: vec![],
             ..lively()
         };
-        assert_eq!(decide(&analysis(still, 1), 3.0, &Challenge::Silent, None).unwrap_err().result_code, 1301);
+        assert_eq!(
+            decide(&analysis(still, 1), 3.0, &Challenge::Silent, None)
+                .unwrap_err()
+                .result_code,
+            1301
+        );
         assert!(decide(&analysis(lively(), 1), 3.0, &Challenge::Silent, None).is_ok());
     }
 
     #[test]
     fn duration_faces_and_voice() {
-        assert_eq!(decide(&analysis(lively(), 1), 1.0, &Challenge::Silent, None).unwrap_err().result_code, 1303);
-        assert_eq!(decide(&analysis(lively(), 2), 3.0, &Challenge::Silent, None).unwrap_err().result_code, 2012);
-        let absent = ActionReport { frames_with_face: 3, ..lively() };
-        assert_eq!(decide(&analysis(absent, 1), 3.0, &Challenge::Silent, None).unwrap_err().result_code, 1004);
+        assert_eq!(
+            decide(&analysis(lively(), 1), 1.0, &Challenge::Silent, None)
+                .unwrap_err()
+                .result_code,
+            1303
+        );
+        assert_eq!(
+            decide(&analysis(lively(), 2), 3.0, &Challenge::Silent, None)
+                .unwrap_err()
+                .result_code,
+            2012
+        );
+        let absent = ActionReport {
+            frames_with_face: 3,
+            ..lively()
+        };
+        assert_eq!(
+            decide(&analysis(absent, 1), 3.0, &Challenge::Silent, None)
+                .unwrap_err()
+                .result_code,
+            1004
+        );
         let digits = Challenge::Digits("1234".into());
-        assert_eq!(decide(&analysis(lively(), 1), 3.0, &digits, None).unwrap_err().result_code, 1101);
+        assert_eq!(
+            decide(&analysis(lively(), 1), 3.0, &digits, None)
+                .unwrap_err()
+                .result_code,
+            1101
+        );
         let quiet = vec![10i16; 16_000];
-        assert_eq!(decide(&analysis(lively(), 1), 3.0, &digits, Some(&quiet)).unwrap_err().result_code, 1106);
-        let speech: Vec<i16> = (0..32_000).map(|i| ((i as f32 * 0.05).sin() * 4000.0) as i16).collect();
+        assert_eq!(
+            decide(&analysis(lively(), 1), 3.0, &digits, Some(&quiet))
+                .unwrap_err()
+                .result_code,
+            1106
+        );
+        let speech: Vec<i16> = (0..32_000)
+            .map(|i| ((i as f32 * 0.05).sin() * 4000.0) as i16)
+            .collect();
         assert!(decide(&analysis(lively(), 1), 3.0, &digits, Some(&speech)).is_ok());
     }
 }

@@ -64,7 +64,7 @@ pub fn greedy_decode(charset: &Charset, scores: &[f32], classes: usize) -> Decod
             if let Some(symbol) = charset.classes.get(best) {
                 text.push_str(symbol);
                 let centre = (t as f32 + 0.5) / steps;
-                positions.extend(std::iter::repeat_n(centre, symbol.chars().count()));
+                positions.extend(std::iter::repeat(centre).take(symbol.chars().count()));
                 confidence_sum += probability;
                 kept += 1;
             }

@@ -1,0 +1,395 @@
+//! ID-card OCR actions: CheckIdCardInformation (OCR + authority photo comparison) and
+//! IdCardOCRVerification (name + ID number check from fields or from the card).
+
+use super::fields;
+use super::identity::{check_pair, TwoFactorResult};
+use crate::authority::AuthorityAnswer;
+use crate::params::Params;
+use crate::state::AppState;
+use base64::Engine as _;
+use heshen_core::{ApiError, ErrorCode};
+use heshen_vision::image_input::encode_jpeg;
+use heshen_vision::ocr::{decode_image, CardSide, IdCardReading, OcrError};
+use heshen_vision::Embedding;
+use serde_json::{json, Value};
+
+/// The warning switches of `Config` (all off by default).
+#[derive(Debug, Default, Clone, Copy)]
+struct WarningSwitches {
+    copy: bool,
+    border: bool,
+    reshoot: bool,
+    ps: bool,
+    temp_id: bool,
+    quality: bool,
+}
+
+impl WarningSwitches {
+    fn parse(params: &Params) -> Result<Self, ApiError> {
+        let Some(raw) = params.opt_bounded("Config", 1024)? else {
+            return Ok(Self::default());
+        };
+        if raw.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let value: Value = serde_json::from_str(&raw)
+            .map_err(|e| ApiError::invalid("Config", format!("it is not a JSON object ({e})")))?;
+        let Value::Object(map) = value else {
+            return Err(ApiError::invalid("Config", "it must be a JSON object"));
+        };
+        let mut switches = Self::default();
+        for (key, value) in map {
+            let on = value.as_bool().ok_or_else(|| {
+                ApiError::invalid("Config", format!("{key} must be true or false"))
+            })?;
+            match key.as_str() {
+                "CopyWarn" => switches.copy = on,
+                "BorderCheckWarn" => switches.border = on,
+                "ReshootWarn" => switches.reshoot = on,
+                "DetectPsWarn" => switches.ps = on,
+                "TempIdWarn" => switches.temp_id = on,
+                "Quality" => switches.quality = on,
+                other => {
+                    return Err(ApiError::invalid(
+                        "Config",
+                        format!("{other} is not a warning switch"),
+                    ))
+                }
+            }
+        }
+        Ok(switches)
+    }
+
+    /// The warnings the caller asked for, out of everything the reader noticed.
+    fn select(&self, found: &[i64]) -> Vec<i64> {
+        found
+            .iter()
+            .copied()
+            .filter(|code| match code {
+                -9102 | -9108 => self.copy,
+                -9101 | -9105 | -9107 => self.border,
+                -9103 => self.reshoot,
+                -9106 => self.ps,
+                -9104 => self.temp_id,
+                -8001 => self.quality,
+                _ => false,
+            })
+            .collect()
+    }
+}
+
+fn join(warnings: &[i64]) -> String {
+    warnings
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The card image of ImageUrl or ImageBase64 (in the action's priority order).
+async fn card_image(
+    params: &Params,
+    url_first: bool,
+    max_encoded: usize,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let url = params.opt_bounded("ImageUrl", 2048)?;
+    let inline = || -> Result<Option<Vec<u8>>, ApiError> {
+        match params.opt_string("ImageBase64")? {
+            None => Ok(None),
+            Some(encoded) if encoded.len() > max_encoded => Err(ApiError::invalid(
+                "ImageBase64",
+                format!("the encoded image is larger than {max_encoded} bytes"),
+            )),
+            Some(encoded) => base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map(Some)
+                .map_err(|e| {
+                    ApiError::invalid("ImageBase64", format!("it is not standard base64 ({e})"))
+                }),
+        }
+    };
+    let fetch = |url: String| async move {
+        super::vision::download_bytes(&url, max_encoded)
+            .await
+            .map_err(|why| {
+                ApiError::new(
+                    ErrorCode::FailedOperationUnKnown,
+                    format!("ImageUrl could not be fetched: {why}"),
+                )
+            })
+    };
+    match (url, url_first) {
+        (Some(url), true) => Ok(Some(fetch(url).await?)),
+        (url, _) => match inline()? {
+            Some(bytes) => Ok(Some(bytes)),
+            None => match url {
+                Some(url) => Ok(Some(fetch(url).await?)),
+                None => Ok(None),
+            },
+        },
+    }
+}
+
+struct Read {
+    reading: IdCardReading,
+    portrait_jpeg: Option<Vec<u8>>,
+}
+
+async fn read_front(
+    state: &AppState,
+    bytes: Vec<u8>,
+    action: &str,
+) -> Result<Result<Read, OcrError>, ApiError> {
+    let vision = super::vision::engine_for(state, action)?;
+    let result = vision
+        .run_ocr(move |_, reader| {
+            let image = decode_image(&bytes)?;
+            let reading = reader.read(&image, Some(CardSide::Front))?;
+            let portrait_jpeg = match &reading.portrait {
+                Some(p) => Some(encode_jpeg(p, 90)?),
+                None => None,
+            };
+            Ok(Read {
+                reading,
+                portrait_jpeg,
+            })
+        })
+        .await;
+    match result {
+        Err(OcrError::Engine(e)) if e.is_engine_fault() => {
+            tracing::error!(%e, "vision engine fault during OCR");
+            Err(ApiError::internal(
+                "The vision engine failed; please retry.",
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+pub async fn check_id_card_information(
+    state: &AppState,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    params.allow_only(&[
+        "ImageBase64",
+        "ImageUrl",
+        "Config",
+        "IsEncrypt",
+        "IsEncryptResponse",
+        "Encryption",
+    ])?;
+    let switches = WarningSwitches::parse(params)?;
+    let encrypt = params.opt_bool("IsEncrypt")?.unwrap_or(false);
+    if encrypt {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            "Encrypted responses (IsEncrypt) need a deployment encryption key, which this server has not been given.",
+        ));
+    }
+    super::detect::refuse_response_encryption(params)?;
+    let bytes = card_image(params, true, 7 * 1024 * 1024)
+        .await?
+        .ok_or_else(|| ApiError::missing("ImageBase64"))?;
+
+    let mut out = json!({
+        "Sim": 0.0, "Result": "", "Description": "", "Name": "", "Sex": "", "Nation": "", "Birth": "",
+        "Address": "", "IdNum": "", "Portrait": "", "Warnings": "", "Quality": 0.0,
+        "Encryption": Value::Null, "EncryptedBody": "",
+    });
+    let read = match read_front(state, bytes, "CheckIdCardInformation").await? {
+        Ok(read) => read,
+        Err(e) => {
+            out["Result"] = json!(e.faceid_code());
+            out["Description"] = json!(e.to_string());
+            return Ok(out);
+        }
+    };
+    let r = &read.reading;
+    let warnings = switches.select(&r.warnings);
+    out["Name"] = json!(r.name);
+    out["Sex"] = json!(r.sex);
+    out["Nation"] = json!(r.nation);
+    out["Birth"] = json!(r.birth);
+    out["Address"] = json!(r.address);
+    out["IdNum"] = json!(r.id_num);
+    out["Portrait"] = json!(read.portrait_jpeg.as_deref().map(b64).unwrap_or_default());
+    out["Warnings"] = json!(join(&warnings));
+    out["Quality"] = json!(if switches.quality {
+        (f64::from(r.quality) * 100.0).round() / 100.0
+    } else {
+        0.0
+    });
+    let set = |out: &mut Value, result: &str, description: &str| {
+        out["Result"] = json!(result);
+        out["Description"] = json!(description);
+    };
+    if !warnings.is_empty() {
+        set(
+            &mut out,
+            "FailedOperation.OcrWarningOccurred",
+            "身份证告警，比对已停止",
+        );
+        return Ok(out);
+    }
+    let (pair, answer) = check_pair(state, &r.id_num, &r.name).await;
+    let reference = match (pair, answer) {
+        (TwoFactorResult::Match, Some(AuthorityAnswer::Match { photo, embedding }))
+            if photo.is_some() || embedding.is_some() =>
+        {
+            (photo, embedding)
+        }
+        (TwoFactorResult::Match, _) => {
+            set(
+                &mut out,
+                "FailedOperation.IdPhotoNoExist",
+                "库中无此用户照片",
+            );
+            return Ok(out);
+        }
+        (TwoFactorResult::Mismatch, _) => {
+            set(
+                &mut out,
+                "FailedOperation.IdNameMisMatch",
+                "姓名和身份证号不一致",
+            );
+            return Ok(out);
+        }
+        (TwoFactorResult::NotFound, _) => {
+            set(
+                &mut out,
+                "FailedOperation.IdNoExistSystem",
+                "库中无此身份证号",
+            );
+            return Ok(out);
+        }
+        (TwoFactorResult::InvalidIdCard, _) => {
+            set(
+                &mut out,
+                "FailedOperation.IdFormatError",
+                "身份证号格式有误",
+            );
+            return Ok(out);
+        }
+        (TwoFactorResult::InvalidName, _) => {
+            set(&mut out, "FailedOperation.NameFormatError", "姓名格式有误");
+            return Ok(out);
+        }
+        (TwoFactorResult::SourceError, _) => {
+            set(
+                &mut out,
+                "FailedOperation.IdPhotoSystemNoanswer",
+                "认证中心返照失败，请稍后再试",
+            );
+            return Ok(out);
+        }
+    };
+    // Compare the card's portrait (or, when it could not be cut out, the whole card).
+    let face = read.portrait_jpeg.clone();
+    let vision = super::vision::engine_for(state, "CheckIdCardInformation")?;
+    let card = params.opt_string("ImageBase64")?;
+    let sim = vision
+        .run(move |engine| {
+            let image = match &face {
+                Some(jpeg) => engine.decode(jpeg)?,
+                None => engine.decode_base64(card.as_deref().unwrap_or_default())?,
+            };
+            match reference {
+                (_, Some(e)) => {
+                    let embedding = Embedding::from_bytes(&e).ok_or_else(|| {
+                        heshen_vision::VisionError::Inference(
+                            "stored embedding is unreadable".into(),
+                        )
+                    })?;
+                    engine
+                        .compare_with_embedding(&image, &embedding)
+                        .map(|(sim, _)| sim)
+                }
+                (Some(photo), None) => engine
+                    .compare(&image, &engine.decode(&photo)?)
+                    .map(|c| c.sim),
+                (None, None) => unreachable!("checked above"),
+            }
+        })
+        .await;
+    match sim {
+        Ok(sim) => {
+            out["Sim"] = json!((f64::from(sim) * 100.0).round() / 100.0);
+            if sim >= heshen_vision::PASS_SIM {
+                set(&mut out, "Success", "成功");
+            } else {
+                set(
+                    &mut out,
+                    "FailedOperation.CompareLowSimilarity",
+                    "比对相似度未达到通过标准",
+                );
+            }
+        }
+        Err(e) if e.is_engine_fault() => {
+            return Err(ApiError::internal(
+                "The vision engine failed; please retry.",
+            ))
+        }
+        Err(e) => set(&mut out, e.faceid_code(), &e.to_string()),
+    }
+    Ok(out)
+}
+
+pub async fn id_card_ocr_verification(
+    state: &AppState,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    params.allow_only(&[
+        "IdCard",
+        "Name",
+        "ImageBase64",
+        "ImageUrl",
+        "Encryption",
+        "Config",
+    ])?;
+    let switches = WarningSwitches::parse(params)?;
+    fields::refuse_encryption(params)?;
+    let id_card = params.opt_string("IdCard")?;
+    let name = params.opt_string("Name")?;
+    let mut out = json!({
+        "Result": "", "Description": "", "Name": "", "IdCard": "", "Sex": Value::Null, "Nation": Value::Null,
+        "Birth": Value::Null, "Address": Value::Null, "Portrait": "", "Warnings": "", "Quality": 0.0,
+    });
+    let (id_card, name) = match (id_card, name) {
+        (Some(id), Some(name)) => (id, name),
+        _ => {
+            let bytes = card_image(params, false, 3 * 1024 * 1024)
+                .await?
+                .ok_or_else(|| ApiError::missing("IdCard and Name, or ImageBase64"))?;
+            let read = match read_front(state, bytes, "IdCardOCRVerification").await? {
+                Ok(read) => read,
+                Err(e) => {
+                    return Err(ApiError::invalid(
+                        "ImageBase64",
+                        format!("the ID card could not be read: {e} ({})", e.faceid_code()),
+                    ))
+                }
+            };
+            let r = read.reading;
+            out["Sex"] = json!(r.sex);
+            out["Nation"] = json!(r.nation);
+            out["Birth"] = json!(r.birth);
+            out["Address"] = json!(r.address);
+            out["Portrait"] = json!(read.portrait_jpeg.as_deref().map(b64).unwrap_or_default());
+            out["Warnings"] = json!(join(&switches.select(&r.warnings)));
+            if switches.quality {
+                out["Quality"] = json!((f64::from(r.quality) * 100.0).round() / 100.0);
+            }
+            (r.id_num, r.name)
+        }
+    };
+    let (result, _) = check_pair(state, &id_card, &name).await;
+    out["Result"] = json!(result.code());
+    out["Description"] = json!(result.description());
+    out["Name"] = json!(name);
+    out["IdCard"] = json!(id_card);
+    Ok(out)
+}
