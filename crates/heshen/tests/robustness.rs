@@ -492,6 +492,7 @@ async fn idle_connection_holder() {
         for handle in opened {
             idle.push(handle.await.unwrap().expect("idle connection opened"));
         }
+        eprintln!("holder: {} connections open", idle.len());
     }
     println!("READY {}", idle.len());
     let mut stdin = tokio::io::stdin();

@@ -135,15 +135,33 @@ impl Checkpoints {
         self.last = Some(std::time::Instant::now());
         let (pool, running) = (pool.clone(), self.running.clone());
         tokio::spawn(async move {
-            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
+            if let Err(err) = checkpoint(&pool).await {
                 tracing::warn!(%err, "WAL checkpoint failed; will retry");
             }
             running.store(false, Ordering::Release);
         });
     }
+}
+
+/// WAL frames (pages) beyond which a checkpoint also restarts the WAL.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// Copies the WAL into the database without blocking the writer. While writes
+/// keep coming a PASSIVE checkpoint never catches up with the WAL's end, so the
+/// WAL would only grow; past [`WAL_RESTART_FRAMES`] a RESTART checkpoint waits
+/// for the writer between two transactions (a brief stall, seconds apart) so the
+/// next commit starts the WAL over from its beginning.
+async fn checkpoint(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let (_busy, frames, _copied): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+    if frames > WAL_RESTART_FRAMES {
+        sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn write_batch(db: &Db, held: &mut Option<Held>, batch: Vec<(SealedFlow, Reply)>) {

@@ -1,5 +1,6 @@
 //! FaceID actions: each module parses and validates its fields, then does the work.
 
+mod bills;
 mod detect;
 mod eid;
 mod fields;
@@ -27,6 +28,7 @@ pub async fn dispatch(state: &AppState, request: &Authenticated) -> Result<Value
         "CheckEidTokenStatus" => eid::check_eid_token_status(state, caller, params).await,
         "GetActionSequence" => liveness::get_action_sequence(params),
         "GetLiveCode" => liveness::get_live_code(params),
+        "GetWeChatBillDetails" => bills::get_wechat_bill_details(state, caller, params).await,
         "IdCardVerification" => identity::id_card_verification(state, params).await,
         "ImageRecognitionV2" => vision::image_recognition(state, params, true).await,
         "ImageRecognition" => vision::image_recognition(state, params, false).await,

@@ -13,7 +13,6 @@ pub fn reason(action: &str) -> Option<&'static str> {
         | "CheckIdNameDate" => OUTSIDE_REGISTRY,
         "GetFaceIdToken" | "GetFaceIdResult" | "GetFaceIdRiskInfo" | "GetFaceidRiskInfoToken" => APP_SDK,
         "DetectAIFakeFaces" => "detecting AI-generated faces needs a deepfake detector that no package registry ships; heshen has none.",
-        "GetWeChatBillDetails" => "reconciliation export is served by the console (`heshen` console issue); it is not enabled on this node yet.",
         _ => return None,
     })
 }

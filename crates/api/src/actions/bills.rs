@@ -1,0 +1,145 @@
+//! GetWeChatBillDetails: per-BizToken charge details of one day, for reconciliation.
+//!
+//! Days are Beijing days (UTC+8), as in FaceID's bills. The integer `Cursor` is the number
+//! of flows already returned for that day and rule.
+
+use crate::params::Params;
+use crate::state::{storage_error, AppState, Caller};
+use heshen_core::flow::{Flow, FlowKind};
+use heshen_core::result::format_sim;
+use heshen_core::{codes, ApiError, IdCardNumber, PersonName};
+use serde_json::{json, Value};
+
+const PAGE: usize = 100;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+const BEIJING_OFFSET_MS: i64 = 8 * 3600 * 1000;
+
+/// Start of the Beijing day `YYYY-MM-DD`, in Unix milliseconds.
+fn day_start_ms(date: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date, &format).ok()?;
+    let midnight_utc = day.with_hms(0, 0, 0).ok()?.assume_utc().unix_timestamp() * 1000;
+    Some(midnight_utc - BEIJING_OFFSET_MS)
+}
+
+fn masked_id(id: &str) -> String {
+    IdCardNumber::parse(id)
+        .map(|n| n.masked())
+        .unwrap_or_else(|_| "*".repeat(id.chars().count()))
+}
+
+fn masked_name(name: &str) -> String {
+    PersonName::parse(name)
+        .map(|n| n.masked())
+        .unwrap_or_default()
+}
+
+fn bill(token: &str, rule_id: &str, flow: &Flow) -> Value {
+    let details: Vec<Value> = flow
+        .attempts
+        .iter()
+        .map(|a| {
+            let id = a.id_card.as_deref().map(masked_id).unwrap_or_default();
+            let result = codes::lookup(a.err_code());
+            json!({
+                "ReqTime": a.req_time_ms.to_string(),
+                "Seq": a.seq,
+                "IdCard": id,
+                "Idcard": id,
+                "Name": a.name.as_deref().map(masked_name).unwrap_or_default(),
+                "Sim": a.outcome.sim.map(format_sim).unwrap_or_else(|| "0.00".into()),
+                "IsNeedCharge": a.is_billed(),
+                "ChargeType": if a.outcome.compare_status.is_some() { "核身" } else { "比对" },
+                "ErrorCode": result.code.to_string(),
+                "ErrorMessage": result.message,
+            })
+        })
+        .collect();
+    json!({
+        "BizToken": token,
+        "ChargeCount": flow.attempts.iter().filter(|a| a.is_billed()).count(),
+        "ChargeDetails": details,
+        "RuleId": rule_id,
+    })
+}
+
+pub async fn get_wechat_bill_details(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    params.allow_only(&["Date", "Cursor", "RuleId"])?;
+    let date = params.req_string("Date")?;
+    let cursor = params
+        .opt_u64("Cursor")?
+        .ok_or_else(|| ApiError::missing("Cursor"))? as usize;
+    let rule_id = params.opt_string("RuleId")?.filter(|r| !r.is_empty());
+    let start = day_start_ms(&date)
+        .ok_or_else(|| ApiError::invalid("Date", "it must be a date YYYY-MM-DD"))?;
+    let now = state.clock().now_ms();
+    if start > now || now - start > 366 * DAY_MS {
+        return Err(ApiError::invalid(
+            "Date",
+            "it must be a day within the last 365 days",
+        ));
+    }
+    let end = start + DAY_MS;
+    let mut after: Option<String> = None;
+    let mut seen = 0usize;
+    let mut page = Vec::new();
+    let mut has_next = false;
+    'scan: loop {
+        let records = state
+            .store()
+            .flows_between(
+                &caller.app_id,
+                start,
+                end,
+                rule_id.as_deref(),
+                after.as_deref(),
+                500,
+            )
+            .await
+            .map_err(storage_error)?;
+        let Some(last) = records.last() else { break };
+        after = Some(last.token.clone());
+        for record in &records {
+            if record.kind != heshen_store::FlowKind::Detect {
+                continue;
+            }
+            if seen >= cursor {
+                if page.len() == PAGE {
+                    has_next = true;
+                    break 'scan;
+                }
+                let flow: Flow = serde_json::from_slice(&record.payload).map_err(|e| {
+                    ApiError::internal(format!("unreadable flow {}: {e}", record.token))
+                })?;
+                debug_assert_eq!(flow.kind, FlowKind::Detect);
+                page.push(bill(&record.token, &record.scope_id, &flow));
+            }
+            seen += 1;
+        }
+    }
+    Ok(json!({
+        "HasNextPage": has_next,
+        "NextCursor": cursor + page.len(),
+        "WeChatBillDetails": page,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beijing_days() {
+        // 2026-11-22 00:00 in Beijing is 2026-11-21 16:00 UTC.
+        assert_eq!(
+            day_start_ms("2026-11-22"),
+            Some(1_795_305_600_000 - BEIJING_OFFSET_MS)
+        );
+        assert_eq!(day_start_ms("2026-13-01"), None);
+        assert_eq!(day_start_ms("yesterday"), None);
+    }
+}

@@ -1,0 +1,165 @@
+//! Reconciliation: GetWeChatBillDetails over flows created and finished through the API.
+
+use heshen::app::Application;
+use heshen::settings::Settings;
+use heshen_core::flow::{AttemptOutcome, FlowKind};
+use serde_json::json;
+
+fn beijing_today() -> String {
+    let now = time::OffsetDateTime::now_utc() + time::Duration::hours(8);
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
+}
+
+fn outcome(live: i64, compare: i64, sim: f64) -> AttemptOutcome {
+    AttemptOutcome {
+        live_status: live,
+        compare_status: Some(compare),
+        sim: Some(sim),
+        liveness_mode: 2,
+        action_sequence: Some("1,2".into()),
+        best_frame: None,
+        extra_frames: vec![],
+        video: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bills_list_every_flow_of_the_day_with_its_billed_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        vision: "off".into(),
+        rate_limit_default: 0,
+        rate_limits: Default::default(),
+        ..Settings::default()
+    };
+    let app = Application::build(&settings, dir.path().to_path_buf())
+        .await
+        .unwrap();
+    let state = app.state.clone();
+    let store = state.store().clone();
+    store.ensure_app("default", "default").await.unwrap();
+    let key = store.create_api_key("default", "bills").await.unwrap();
+    let rule = heshen::bootstrap::create_rule(&store, "default", &Default::default())
+        .await
+        .unwrap();
+    let other_rule = heshen::bootstrap::create_rule(&store, "default", &Default::default())
+        .await
+        .unwrap();
+    let url = format!("http://{}", app.addr);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let client = heshen_sdk::Client::new(&url, &key.secret_id, &key.secret_key);
+
+    let mut tokens = Vec::new();
+    for _ in 0..104 {
+        let auth = client
+            .detect_auth(&heshen_sdk::DetectAuth {
+                rule_id: rule.clone(),
+                id_card: Some("11010519491231002X".into()),
+                name: Some("张三".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        tokens.push(auth.biz_token);
+    }
+    client
+        .detect_auth(&heshen_sdk::DetectAuth {
+            rule_id: other_rule.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    // One user fails once (low similarity, billed) and then passes (billed).
+    let token = tokens[0].clone();
+    heshen_api::flows::update(&state, &token, FlowKind::Detect, |flow, now| {
+        flow.start(now)?;
+        flow.record_attempt(now, "seq-1".into(), outcome(0, 2016, 41.5))?;
+        flow.record_attempt(now + 1, "seq-2".into(), outcome(0, 0, 93.25))
+    })
+    .await
+    .unwrap();
+
+    let date = beijing_today();
+    let first = client
+        .call(
+            "GetWeChatBillDetails",
+            &json!({"Date": date, "Cursor": 0, "RuleId": rule}),
+        )
+        .await
+        .unwrap();
+    let bills = first["WeChatBillDetails"].as_array().unwrap();
+    assert_eq!(bills.len(), 100);
+    assert_eq!(first["HasNextPage"], true);
+    assert_eq!(first["NextCursor"], 100);
+    let paid = bills
+        .iter()
+        .find(|b| b["BizToken"] == token.as_str())
+        .expect("the finished flow is billed");
+    assert_eq!(paid["ChargeCount"], 2);
+    assert_eq!(paid["RuleId"], rule.as_str());
+    let details = paid["ChargeDetails"].as_array().unwrap();
+    assert_eq!(details[0]["ErrorCode"], "2016");
+    assert_eq!(details[0]["Sim"], "41.50");
+    assert_eq!(details[1]["ErrorCode"], "0");
+    assert_eq!(
+        details[1]["IdCard"], "1101**********002X",
+        "ID numbers are masked"
+    );
+    assert_eq!(details[1]["Name"], "*三");
+
+    let second = client
+        .call(
+            "GetWeChatBillDetails",
+            &json!({"Date": date, "Cursor": 100, "RuleId": rule}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second["WeChatBillDetails"].as_array().unwrap().len(), 4);
+    assert_eq!(second["HasNextPage"], false);
+
+    let all_rules = client
+        .call(
+            "GetWeChatBillDetails",
+            &json!({"Date": date, "Cursor": 100}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all_rules["WeChatBillDetails"].as_array().unwrap().len(),
+        5,
+        "without RuleId every rule counts"
+    );
+
+    let bad = client
+        .call(
+            "GetWeChatBillDetails",
+            &json!({"Date": "2026-02-30", "Cursor": 0}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Some("InvalidParameterValue"));
+    let old = client
+        .call(
+            "GetWeChatBillDetails",
+            &json!({"Date": "2020-01-01", "Cursor": 0}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(old.code(), Some("InvalidParameterValue"));
+    let missing = client
+        .call("GetWeChatBillDetails", &json!({"Date": date}))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some("MissingParameter"));
+    let _ = stop.send(());
+}
