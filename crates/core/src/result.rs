@@ -365,6 +365,12 @@ pub fn eid_result(
     for field in ["IdCard", "Name", "OcrIdCard", "OcrName"] {
         text[field] = Value::Null;
     }
+    if let Some(details) = text["LivenessDetail"].as_array_mut() {
+        for detail in details {
+            detail["Idcard"] = Value::Null;
+            detail["Name"] = Value::Null;
+        }
+    }
     let intention = flow.request.intention.is_some();
     json!({
         "Text": if sel.text { text } else { Value::Null },

@@ -24,8 +24,9 @@ pub struct Application {
 pub fn master_key(settings: &Settings, data_dir: &Path) -> anyhow::Result<MasterKey> {
     match &settings.master_key {
         Some(b64) => MasterKey::from_base64(b64).context("master_key is not base64 of 32 bytes"),
-        None => MasterKey::load_or_create(&data_dir.join("master.key"))
-            .context("reading the master key"),
+        None => {
+            MasterKey::load_or_create(data_dir.join("master.key")).context("reading the master key")
+        }
     }
 }
 
