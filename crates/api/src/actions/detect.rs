@@ -221,18 +221,15 @@ pub fn refuse_response_encryption(params: &Params) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn get_detect_info_enhanced(
+/// The caller's DetectAuth flow named by BizToken + RuleId, with the media `opts` will render.
+async fn result_of_detect_flow(
     state: &AppState,
     caller: &Caller,
     params: &Params,
-) -> Result<Value, ApiError> {
-    params.allow_only(ENHANCED_FIELDS)?;
+    opts: &ResultOptions,
+) -> Result<(StoredFlow, result::MediaMap), ApiError> {
     let token = params.req_string("BizToken")?;
     let rule_id = params.req_string("RuleId")?;
-    let opts = result_options(params, "0123456", 10)?;
-    params.opt_bool("IsEncrypt")?;
-    params.opt_bool("IsReturnAllVideo")?;
-    refuse_response_encryption(params)?;
     let stored = owned_flow(
         state,
         caller,
@@ -243,6 +240,20 @@ pub async fn get_detect_info_enhanced(
     )
     .await?;
     let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
+    Ok((stored, media))
+}
+
+pub async fn get_detect_info_enhanced(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    params.allow_only(ENHANCED_FIELDS)?;
+    let opts = result_options(params, "0123456", 10)?;
+    params.opt_bool("IsEncrypt")?;
+    params.opt_bool("IsReturnAllVideo")?;
+    refuse_response_encryption(params)?;
+    let (stored, media) = result_of_detect_flow(state, caller, params, &opts).await?;
     Ok(result::detect_info_enhanced(
         &stored.flow,
         &opts,
@@ -257,19 +268,8 @@ pub async fn get_detect_info(
     params: &Params,
 ) -> Result<Value, ApiError> {
     params.allow_only(&["BizToken", "RuleId", "InfoType"])?;
-    let token = params.req_string("BizToken")?;
-    let rule_id = params.req_string("RuleId")?;
     let opts = result_options(params, "01234", 0)?;
-    let stored = owned_flow(
-        state,
-        caller,
-        &token,
-        Some(&rule_id),
-        FlowKind::Detect,
-        "BizToken",
-    )
-    .await?;
-    let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
+    let (stored, media) = result_of_detect_flow(state, caller, params, &opts).await?;
     Ok(json!({
         "DetectInfo": result::detect_info_legacy(&stored.flow, opts.selection, &media, state.clock().now_ms()),
     }))
