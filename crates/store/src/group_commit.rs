@@ -143,8 +143,9 @@ impl Checkpoints {
     }
 }
 
-/// WAL frames (pages) beyond which a checkpoint also restarts the WAL.
-const WAL_RESTART_FRAMES: i64 = 16_384;
+/// WAL frames (pages: 256 MiB) beyond which a checkpoint also restarts the WAL;
+/// larger means rarer writer stalls and a larger WAL file.
+const WAL_RESTART_FRAMES: i64 = 65_536;
 
 /// Copies the WAL into the database without blocking the writer. While writes
 /// keep coming a PASSIVE checkpoint never catches up with the WAL's end, so the

@@ -14,9 +14,9 @@ pub enum MerchantsCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// Merchant configuration as JSON; '{}' takes the defaults.
-        #[arg(long, default_value = "{}")]
-        config: String,
+        /// Merchant configuration as JSON, e.g. '{"return_identity":false}'; '{}' takes the defaults.
+        #[arg(long = "merchant-config", default_value = "{}")]
+        merchant_config: String,
         #[arg(long, default_value = DEFAULT_APP)]
         app: String,
         #[arg(long)]
@@ -36,8 +36,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (store, master) = heshen::app::open_store(settings, data_dir).await?;
     let result = match command {
-        MerchantsCommand::Create { name, config, app, json } => async {
-            let config: MerchantConfig = serde_json::from_str(&config)
+        MerchantsCommand::Create { name, merchant_config, app, json } => async {
+            let config: MerchantConfig = serde_json::from_str(&merchant_config)
                 .map_err(|e| anyhow::anyhow!("the merchant configuration is not valid: {e}"))?;
             let merchant_id = bootstrap::create_merchant(&store, &app, &name, &config).await?;
             super::audit(&store, "merchants.create", &merchant_id, json!({"name": name})).await?;
