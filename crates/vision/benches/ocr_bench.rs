@@ -36,8 +36,8 @@ struct Sample {
 
 fn main() {
     let cards: usize = env_or("HESHEN_BENCH_CARDS", 40);
-    let models =
-        std::env::var("HESHEN_MODELS_DIR").unwrap_or_else(|_| "/work/shared/models".into());
+    let models = std::env::var("HESHEN_MODELS_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models").into());
     // Canonical, because Python finds its venv from the literal path it was started by.
     let workspace = std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .expect("workspace directory");

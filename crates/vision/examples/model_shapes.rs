@@ -5,7 +5,7 @@ use heshen_vision::runtime::{Runtime, RuntimeConfig};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "/work/shared/models".into());
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models").into());
     let runtime = Runtime::new(RuntimeConfig::new(&dir))?;
     let mut files: Vec<_> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok())

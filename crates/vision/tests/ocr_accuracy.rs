@@ -18,8 +18,8 @@ use ocr_fields::FieldTally;
 use rand::SeedableRng;
 
 fn reader() -> IdCardReader {
-    let models =
-        std::env::var("HESHEN_MODELS_DIR").unwrap_or_else(|_| "/work/shared/models".into());
+    let models = std::env::var("HESHEN_MODELS_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models").into());
     let runtime = Runtime::new(RuntimeConfig::new(models))
         .expect("ONNX Runtime must load (set ORT_DYLIB_PATH)");
     IdCardReader::load(&runtime).expect("OCR models must load")

@@ -4,16 +4,17 @@ use heshen_vision::ocr::{CardSide, IdCardReader, OcrError};
 use heshen_vision::runtime::{Runtime, RuntimeConfig};
 
 fn reader() -> IdCardReader {
-    let models =
-        std::env::var("HESHEN_MODELS_DIR").unwrap_or_else(|_| "/work/shared/models".into());
+    let models = std::env::var("HESHEN_MODELS_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models").into());
     let runtime = Runtime::new(RuntimeConfig::new(models))
         .expect("ONNX Runtime must load (set ORT_DYLIB_PATH)");
     IdCardReader::load(&runtime).expect("OCR models must load")
 }
 
 fn mock_card() -> image::DynamicImage {
-    let dir =
-        std::env::var("HESHEN_TESTDATA_DIR").unwrap_or_else(|_| "/work/shared/testdata".into());
+    let dir = std::env::var("HESHEN_TESTDATA_DIR").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata").into()
+    });
     image::open(format!("{dir}/idcards/idcard_mock.png")).expect("mock card image")
 }
 
