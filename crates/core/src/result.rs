@@ -64,6 +64,8 @@ pub struct ResultOptions {
     pub best_frames_count: u64,
     pub cut_id_card_image: bool,
     pub need_id_card_avatar: bool,
+    /// Also return the video of every attempt (`IsReturnAllVideo`).
+    pub all_videos: bool,
 }
 
 impl ResultOptions {
@@ -99,6 +101,11 @@ impl ResultOptions {
                 }
             }
             if self.selection.video {
+                push(&attempt.outcome.video);
+            }
+        }
+        if self.selection.video && self.all_videos {
+            for attempt in &flow.attempts {
                 push(&attempt.outcome.video);
             }
         }
@@ -240,10 +247,16 @@ fn best_frame(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
     })
 }
 
-fn video_data(flow: &Flow, media: &MediaMap) -> Value {
+fn video_data(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
+    let all: Vec<Value> = flow
+        .attempts
+        .iter()
+        .filter(|a| opts.all_videos && a.outcome.video.is_some())
+        .map(|a| json!({"Seq": a.seq, "Video": b64(media, &a.outcome.video)}))
+        .collect();
     json!({
         "LivenessVideo": flow.final_attempt().map(|a| b64(media, &a.outcome.video)).unwrap_or(Value::Null),
-        "LivenessVideos": Value::Null,
+        "LivenessVideos": if all.is_empty() { Value::Null } else { Value::Array(all) },
     })
 }
 
@@ -260,7 +273,7 @@ pub fn detect_info_enhanced(
         "Text": if sel.text { detect_info_text(flow, now_ms) } else { Value::Null },
         "IdCardData": if sel.id_card { id_card_data(flow, opts, media) } else { Value::Null },
         "BestFrame": if sel.best_frame { best_frame(flow, opts, media) } else { Value::Null },
-        "VideoData": if sel.video { video_data(flow, media) } else { Value::Null },
+        "VideoData": if sel.video { video_data(flow, opts, media) } else { Value::Null },
         "Encryption": Value::Null,
         "IntentionVerifyData": Value::Null,
         "IntentionQuestionResult": Value::Null,
@@ -401,6 +414,57 @@ mod tests {
         assert!(InfoSelection::parse(Some("4"), "012356").is_err());
         assert!(InfoSelection::parse(Some(""), "0123456").is_err());
         assert!(InfoSelection::parse(Some("1a"), "0123456").is_err());
+    }
+
+    #[test]
+    fn every_attempt_video_on_request() {
+        use crate::flow::{AttemptOutcome, FlowKind, FlowRequest, FlowSettings};
+        let settings = FlowSettings {
+            max_attempts: 3,
+            sim_threshold: 70.0,
+            liveness_mode: 2,
+            compare_lib_type: None,
+        };
+        let mut flow = Flow::new(
+            FlowKind::Detect,
+            FlowRequest::default(),
+            settings,
+            0,
+            1_000_000,
+        );
+        flow.start(1).unwrap();
+        for (i, code) in [(1, 1005), (2, 0)] {
+            let outcome = AttemptOutcome {
+                live_status: code,
+                compare_status: None,
+                sim: None,
+                liveness_mode: 2,
+                action_sequence: None,
+                best_frame: None,
+                extra_frames: vec![],
+                video: Some(format!("video-{i}")),
+            };
+            flow.record_attempt(i, format!("seq-{i}"), outcome).unwrap();
+        }
+        let mut opts = ResultOptions {
+            selection: InfoSelection::parse(Some("4"), "01234").unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(opts.media_needed(&flow), vec!["video-2".to_string()]);
+        opts.all_videos = true;
+        let needed = opts.media_needed(&flow);
+        assert!(needed.contains(&"video-1".to_string()) && needed.contains(&"video-2".to_string()));
+        let media: MediaMap = [
+            ("video-1".to_string(), b"one".to_vec()),
+            ("video-2".to_string(), b"two".to_vec()),
+        ]
+        .into();
+        let rendered = detect_info_enhanced(&flow, &opts, &media, 5);
+        let videos = rendered["VideoData"]["LivenessVideos"].as_array().unwrap();
+        assert_eq!(videos.len(), 2);
+        assert_eq!(videos[0]["Seq"], "seq-1");
+        assert_eq!(videos[0]["Video"], "b25l");
+        assert_eq!(rendered["VideoData"]["LivenessVideo"], "dHdv");
     }
 
     #[test]

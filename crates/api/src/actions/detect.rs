@@ -206,6 +206,7 @@ pub fn result_options(
             .min(max_frames),
         cut_id_card_image: params.opt_bool("IsCutIdCardImage")?.unwrap_or(false),
         need_id_card_avatar: params.opt_bool("IsNeedIdCardAvatar")?.unwrap_or(false),
+        all_videos: params.opt_bool("IsReturnAllVideo")?.unwrap_or(false),
     })
 }
 
@@ -251,7 +252,6 @@ pub async fn get_detect_info_enhanced(
     params.allow_only(ENHANCED_FIELDS)?;
     let opts = result_options(params, "0123456", 10)?;
     params.opt_bool("IsEncrypt")?;
-    params.opt_bool("IsReturnAllVideo")?;
     refuse_response_encryption(params)?;
     let (stored, media) = result_of_detect_flow(state, caller, params, &opts).await?;
     Ok(result::detect_info_enhanced(
