@@ -5,6 +5,7 @@ pub mod authority;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod envelope;
 pub mod flows;
 pub mod gateway;

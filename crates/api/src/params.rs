@@ -183,6 +183,15 @@ impl Params {
             .map(Some)
     }
 
+    /// Replaces a field with a (decrypted) string value.
+    pub fn set_string(&mut self, name: &str, value: String) {
+        self.map.insert(name.to_string(), Value::String(value));
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.map.remove(name);
+    }
+
     /// The fields as JSON, e.g. to keep intention settings with a flow.
     pub fn to_value(&self) -> Value {
         Value::Object(self.map.clone())

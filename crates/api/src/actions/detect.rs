@@ -69,7 +69,6 @@ pub async fn detect_auth(
     let redirect_url = fields::redirect_url(params)?;
     let extra = fields::extra(params)?;
     let photo = fields::image_base64(params, "ImageBase64", fields::MAX_IMAGE_BASE64)?;
-    fields::refuse_encryption(params)?;
     let intention = fields::detect_intention(params)?;
 
     let rule = rule_for(state, caller, &rule_id).await?;
@@ -252,14 +251,12 @@ pub async fn get_detect_info_enhanced(
     params.allow_only(ENHANCED_FIELDS)?;
     let opts = result_options(params, "0123456", 10)?;
     params.opt_bool("IsEncrypt")?;
-    refuse_response_encryption(params)?;
+    let encryption = super::encryption::ResponseEncryption::parse(params)?;
     let (stored, media) = result_of_detect_flow(state, caller, params, &opts).await?;
-    Ok(result::detect_info_enhanced(
-        &stored.flow,
-        &opts,
-        &media,
-        state.clock().now_ms(),
-    ))
+    let mut response =
+        result::detect_info_enhanced(&stored.flow, &opts, &media, state.clock().now_ms());
+    encryption.apply(state, caller, &mut response)?;
+    Ok(response)
 }
 
 pub async fn get_detect_info(

@@ -12,7 +12,7 @@
 //!   (base64 of nonce ‖ ciphertext ‖ tag);
 //! - `UserInfo`: `{"name":…,"idnum":…}` sealed with AES-256-GCM under the session key.
 
-use super::detect::{owned_flow, refuse_response_encryption, result_options};
+use super::detect::{owned_flow, result_options};
 use super::fields;
 use crate::flows;
 use crate::params::Params;
@@ -193,7 +193,6 @@ pub async fn get_eid_token(
     let extra = fields::extra(params)?;
     let redirect_url = fields::redirect_url(params)?;
     let (input_type, intention) = eid_config(params)?;
-    fields::refuse_encryption(params)?;
     if input_type.as_deref() == Some("4") && (id_card.is_none() || name.is_none()) {
         return Err(ApiError::new(
             ErrorCode::MissingParameter,
@@ -257,7 +256,6 @@ pub async fn get_eid_result(
     ])?;
     let token = params.req_string("EidToken")?;
     let opts = result_options(params, "012356", 3)?;
-    refuse_response_encryption(params)?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
     let merchant = state.merchant(&stored.scope_id).await?;
     let flow = &stored.flow;

@@ -96,38 +96,6 @@ pub fn image_base64(
     Ok(Some(Photo { bytes }))
 }
 
-/// Checks an `Encryption` object; heshen cannot yet decrypt, so a valid one is refused clearly.
-pub fn refuse_encryption(params: &Params) -> Result<(), ApiError> {
-    let Some(enc) = params.opt_object("Encryption")? else {
-        return Ok(());
-    };
-    enc.allow_only(&[
-        "EncryptList",
-        "CiphertextBlob",
-        "Iv",
-        "Algorithm",
-        "TagList",
-    ])?;
-    if enc.opt_string_array("EncryptList")?.is_none() {
-        return Err(ApiError::missing("Encryption.EncryptList"));
-    }
-    enc.req_string("CiphertextBlob")?;
-    enc.req_string("Iv")?;
-    if let Some(alg) = enc.opt_string("Algorithm")? {
-        if alg != "AES-256-CBC" && alg != "SM4-GCM" {
-            return Err(ApiError::invalid(
-                "Encryption.Algorithm",
-                "it must be AES-256-CBC or SM4-GCM",
-            ));
-        }
-    }
-    enc.opt_string_array("TagList")?;
-    Err(ApiError::new(
-        ErrorCode::UnsupportedOperation,
-        "Encrypted request fields (Encryption) need a deployment encryption key, which this server has not been given; send the fields in plain text over HTTPS.",
-    ))
-}
-
 fn rounds(params: &Params, field: &str) -> Result<Option<Vec<Params>>, ApiError> {
     let items = params.opt_object_array(field)?;
     if let Some(items) = &items {

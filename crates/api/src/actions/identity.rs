@@ -1,6 +1,5 @@
 //! Two-factor identity checks against the authority source (IdCardVerification).
 
-use super::fields;
 use crate::authority::{AuthorityAnswer, AuthorityError};
 use crate::params::Params;
 use crate::state::AppState;
@@ -74,7 +73,6 @@ pub async fn id_card_verification(state: &AppState, params: &Params) -> Result<V
     params.allow_only(&["IdCard", "Name", "Encryption"])?;
     let id_card = params.req_string("IdCard")?;
     let name = params.req_string("Name")?;
-    fields::refuse_encryption(params)?;
     let (result, _) = check_pair(state, &id_card, &name).await;
     Ok(json!({"Result": result.code(), "Description": result.description()}))
 }

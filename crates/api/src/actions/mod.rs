@@ -3,6 +3,7 @@
 mod bills;
 mod detect;
 mod eid;
+mod encryption;
 mod fields;
 pub mod identity;
 mod liveness;
@@ -17,8 +18,26 @@ use serde_json::Value;
 
 pub use eid::{eid_info, merchant_key};
 
+/// Actions whose Name / IdCard may arrive encrypted (`Encryption` in the request).
+const DECRYPTS_REQUEST: [&str; 7] = [
+    "DetectAuth",
+    "GetEidToken",
+    "LivenessRecognition",
+    "ImageRecognitionV2",
+    "ImageRecognition",
+    "IdCardVerification",
+    "IdCardOCRVerification",
+];
+
 pub async fn dispatch(state: &AppState, request: &Authenticated) -> Result<Value, ApiError> {
-    let (caller, params) = (&request.caller, &request.params);
+    let caller = &request.caller;
+    let decrypted;
+    let params = if DECRYPTS_REQUEST.contains(&request.action.as_str()) {
+        decrypted = encryption::decrypt_request(state, caller, &request.params)?;
+        decrypted.as_ref().unwrap_or(&request.params)
+    } else {
+        &request.params
+    };
     match request.action.as_str() {
         "DetectAuth" => detect::detect_auth(state, caller, params).await,
         "GetDetectInfoEnhanced" => detect::get_detect_info_enhanced(state, caller, params).await,

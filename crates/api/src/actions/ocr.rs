@@ -1,7 +1,6 @@
 //! ID-card OCR actions: CheckIdCardInformation (OCR + authority photo comparison) and
 //! IdCardOCRVerification (name + ID number check from fields or from the card).
 
-use super::fields;
 use super::identity::{check_pair, TwoFactorResult};
 use crate::authority::AuthorityAnswer;
 use crate::params::Params;
@@ -351,7 +350,6 @@ pub async fn id_card_ocr_verification(
         "Config",
     ])?;
     let switches = WarningSwitches::parse(params)?;
-    fields::refuse_encryption(params)?;
     let id_card = params.opt_string("IdCard")?;
     let name = params.opt_string("Name")?;
     let mut out = json!({

@@ -259,7 +259,6 @@ pub async fn image_recognition(
     } else {
         None
     };
-    fields::refuse_encryption(params)?;
     let vision = engine_for(state, action)?;
 
     let (pair, answer) = check_pair(state, &id_card, &name).await;
@@ -482,7 +481,6 @@ pub async fn liveness_recognition(state: &AppState, params: &Params) -> Result<V
     let name = params.req_string("Name")?;
     let challenge = challenge(params)?;
     let frames = best_frame_num(params)?;
-    fields::refuse_encryption(params)?;
     let vision = engine_for(state, "LivenessRecognition")?;
     let video = match video_input(params).await? {
         Ok(video) => video,

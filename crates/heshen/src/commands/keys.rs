@@ -26,10 +26,18 @@ pub enum KeysCommand {
     Disable { secret_id: String },
     /// Enable a disabled key again.
     Enable { secret_id: String },
+    /// Print the app's encryption key: it seals the data keys of encrypted fields
+    /// (`Encryption.CiphertextBlob`) in both directions.
+    EncryptionKey {
+        #[arg(long, default_value = DEFAULT_APP)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> anyhow::Result<()> {
-    let (store, _) = heshen::app::open_store(settings, data_dir).await?;
+    let (store, master) = heshen::app::open_store(settings, data_dir).await?;
     let result = match command {
         KeysCommand::Create { name, app, json } => {
             store.ensure_app(&app, &app).await?;
@@ -73,6 +81,19 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
         }
         KeysCommand::Disable { secret_id } => set_enabled(&store, &secret_id, false).await,
         KeysCommand::Enable { secret_id } => set_enabled(&store, &secret_id, true).await,
+        KeysCommand::EncryptionKey { app, json } => {
+            use base64::Engine as _;
+            let root = heshen::app::eid_root_key(&master);
+            let key = base64::engine::general_purpose::STANDARD
+                .encode(heshen_api::crypto::app_encryption_key(&root, &app));
+            super::audit(&store, "keys.encryption_key", &app, json!({})).await?;
+            if json {
+                print_json(&json!({"App": app, "EncryptionKey": key}));
+            } else {
+                println!("{key}");
+            }
+            Ok(())
+        }
     };
     store.close().await;
     result

@@ -1,0 +1,162 @@
+//! `Encryption` on the wire: decrypting encrypted request fields and encrypting
+//! GetDetectInfoEnhanced's sensitive fields or whole body (scheme in `crate::crypto`).
+
+use crate::crypto::{self, CryptoError};
+use crate::params::Params;
+use crate::state::{AppState, Caller};
+use heshen_core::{ApiError, ErrorCode};
+use serde_json::{json, Value};
+
+const ENCRYPTABLE_REQUEST_FIELDS: [&str; 2] = ["Name", "IdCard"];
+const ENCRYPTED_RESPONSE_FIELDS: [&str; 4] = ["IdCard", "Name", "OcrIdCard", "OcrName"];
+
+fn app_key(state: &AppState, caller: &Caller) -> [u8; 32] {
+    crypto::app_encryption_key(state.eid_root_key(), &caller.app_id)
+}
+
+fn check_algorithm(enc: &Params) -> Result<(), ApiError> {
+    match enc.opt_string("Algorithm")?.as_deref() {
+        None | Some(crypto::ALGORITHM) => Ok(()),
+        Some("SM4-GCM") => Err(ApiError::invalid(
+            "Encryption.Algorithm",
+            "SM4-GCM is not supported; use AES-256-CBC",
+        )),
+        Some(other) => Err(ApiError::invalid(
+            "Encryption.Algorithm",
+            format!("`{other}` is not AES-256-CBC or SM4-GCM"),
+        )),
+    }
+}
+
+fn decrypt_failure(err: CryptoError) -> ApiError {
+    ApiError::new(
+        ErrorCode::FailedOperationDecryptSystemError,
+        format!("Decryption failed: {err}."),
+    )
+}
+
+/// The request with its encrypted fields in plain text, or `None` when nothing was encrypted.
+pub fn decrypt_request(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+) -> Result<Option<Params>, ApiError> {
+    let Some(enc) = params.opt_object("Encryption")? else {
+        return Ok(None);
+    };
+    enc.allow_only(&[
+        "EncryptList",
+        "CiphertextBlob",
+        "Iv",
+        "Algorithm",
+        "TagList",
+    ])?;
+    let list = enc
+        .opt_string_array("EncryptList")?
+        .ok_or_else(|| ApiError::missing("Encryption.EncryptList"))?;
+    let blob = enc.req_string("CiphertextBlob")?;
+    let iv = enc.req_string("Iv")?;
+    check_algorithm(&enc)?;
+    enc.opt_string_array("TagList")?;
+    if let Some(field) = list
+        .iter()
+        .find(|f| !ENCRYPTABLE_REQUEST_FIELDS.contains(&f.as_str()))
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterUnsupportEncryptField,
+            format!("`{field}` cannot be encrypted; only Name and IdCard can."),
+        ));
+    }
+    let data_key =
+        crypto::open_data_key(&app_key(state, caller), &blob).map_err(decrypt_failure)?;
+    let mut plain = params.clone();
+    for field in &list {
+        if let Some(ciphertext) = params.opt_string(field)? {
+            plain.set_string(
+                field,
+                crypto::decrypt_field(&data_key, &iv, &ciphertext).map_err(decrypt_failure)?,
+            );
+        }
+    }
+    plain.remove("Encryption");
+    Ok(Some(plain))
+}
+
+/// What GetDetectInfoEnhanced was asked to encrypt.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResponseEncryption {
+    pub fields: bool,
+    pub body: bool,
+}
+
+impl ResponseEncryption {
+    pub fn parse(params: &Params) -> Result<Self, ApiError> {
+        let fields = match params.opt_object("Encryption")? {
+            Some(enc) => {
+                enc.allow_only(&[
+                    "EncryptList",
+                    "CiphertextBlob",
+                    "Iv",
+                    "Algorithm",
+                    "TagList",
+                ])?;
+                check_algorithm(&enc)?;
+                true
+            }
+            None => false,
+        };
+        let body = params.opt_bool("IsEncryptResponse")?.unwrap_or(false);
+        Ok(Self { fields, body })
+    }
+
+    /// Encrypts the rendered response in place as asked.
+    pub fn apply(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        response: &mut Value,
+    ) -> Result<(), ApiError> {
+        if !self.fields && !self.body {
+            return Ok(());
+        }
+        let (data_key, iv) = crypto::new_data_key();
+        let seal = |text: &str| {
+            crypto::encrypt_field(&data_key, &iv, text).map_err(|e| {
+                ApiError::new(ErrorCode::InternalErrorEncryptSystemError, e.to_string())
+            })
+        };
+        let mut encrypted = Vec::new();
+        if self.fields {
+            for field in ENCRYPTED_RESPONSE_FIELDS {
+                if let Some(text) = response["Text"][field].as_str().map(str::to_string) {
+                    response["Text"][field] = Value::String(seal(&text)?);
+                    encrypted.push(field);
+                }
+            }
+        }
+        if self.body {
+            let mut body = response.clone();
+            if let Some(map) = body.as_object_mut() {
+                map.remove("Encryption");
+                map.remove("EncryptedBody");
+            }
+            let sealed = seal(&body.to_string())?;
+            if let Some(map) = response.as_object_mut() {
+                for (key, value) in map.iter_mut() {
+                    if !matches!(key.as_str(), "IsVerifyIntention" | "IntentionVerifyType") {
+                        *value = Value::Null;
+                    }
+                }
+            }
+            response["EncryptedBody"] = Value::String(sealed);
+        }
+        response["Encryption"] = json!({
+            "EncryptList": encrypted,
+            "CiphertextBlob": crypto::seal_data_key(&app_key(state, caller), &data_key),
+            "Iv": iv,
+            "Algorithm": crypto::ALGORITHM,
+            "TagList": Value::Null,
+        });
+        Ok(())
+    }
+}
