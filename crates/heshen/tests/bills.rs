@@ -1,7 +1,7 @@
 //! Reconciliation: GetWeChatBillDetails over flows created and finished through the API.
 
-use heshen::app::Application;
-use heshen::settings::Settings;
+mod common;
+
 use heshen_core::flow::{AttemptOutcome, FlowKind};
 use serde_json::json;
 
@@ -30,33 +30,18 @@ fn outcome(live: i64, compare: i64, sim: f64) -> AttemptOutcome {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bills_list_every_flow_of_the_day_with_its_billed_attempts() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".into(),
-        vision: "off".into(),
-        rate_limit_default: 0,
-        rate_limits: Default::default(),
-        ..Settings::default()
-    };
-    let app = Application::build(&settings, dir.path().to_path_buf())
-        .await
-        .unwrap();
-    let state = app.state.clone();
+    let server = common::Server::start_with(|settings| {
+        settings.rate_limit_default = 0;
+        settings.rate_limits.clear();
+    })
+    .await;
+    let state = server.state.clone();
     let store = state.store().clone();
-    store.ensure_app("default", "default").await.unwrap();
-    let key = store.create_api_key("default", "bills").await.unwrap();
-    let rule = heshen::bootstrap::create_rule(&store, "default", &Default::default())
+    let rule = server.rule_id.clone();
+    let other_rule = heshen::bootstrap::create_rule(&store, common::APP, &Default::default())
         .await
         .unwrap();
-    let other_rule = heshen::bootstrap::create_rule(&store, "default", &Default::default())
-        .await
-        .unwrap();
-    let url = format!("http://{}", app.addr);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    let client = heshen_sdk::Client::new(&url, &key.secret_id, &key.secret_key);
+    let client = server.sdk();
 
     let mut tokens = Vec::new();
     for _ in 0..104 {
@@ -161,5 +146,5 @@ async fn bills_list_every_flow_of_the_day_with_its_billed_attempts() {
         .await
         .unwrap_err();
     assert_eq!(missing.code(), Some("MissingParameter"));
-    let _ = stop.send(());
+    server.stop().await;
 }

@@ -1,41 +1,22 @@
 //! Encrypted fields in both directions (FaceID's `Encryption`), with the app encryption key
 //! an integrator gets from `heshen keys encryption-key`.
 
-use heshen::app::Application;
-use heshen::settings::Settings;
+mod common;
+
 use heshen_api::crypto;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_requests_and_responses() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".into(),
-        vision: "off".into(),
-        ..Settings::default()
-    };
-    let app = Application::build(&settings, dir.path().to_path_buf())
-        .await
-        .unwrap();
-    let state = app.state.clone();
-    let store = state.store().clone();
-    store.ensure_app("default", "default").await.unwrap();
-    let key = store.create_api_key("default", "enc").await.unwrap();
-    let rule = heshen::bootstrap::create_rule(&store, "default", &Default::default())
-        .await
-        .unwrap();
-    let url = format!("http://{}", app.addr);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    let client = heshen_sdk::Client::new(&url, &key.secret_id, &key.secret_key);
+    let server = common::Server::start().await;
+    let rule = server.rule_id.clone();
+    let client = server.sdk();
 
     // What `heshen keys encryption-key` prints for this data dir.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_heshen"))
         .arg("--data-dir")
-        .arg(dir.path())
-        .args(["keys", "encryption-key", "--json"])
+        .arg(&server.data_dir)
+        .args(["keys", "encryption-key", "--json", "--app", common::APP])
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
@@ -149,5 +130,5 @@ async fn encrypted_requests_and_responses() {
     let missing =
         call(json!({"RuleId": rule, "Encryption": {"EncryptList": ["Name"], "Iv": iv}})).await;
     assert_eq!(missing.code(), Some("MissingParameter"));
-    let _ = stop.send(());
+    server.stop().await;
 }
