@@ -146,18 +146,23 @@ impl Checkpoints {
 /// WAL frames (pages: 256 MiB) beyond which a checkpoint also restarts the WAL;
 /// larger means rarer writer stalls and a larger WAL file.
 const WAL_RESTART_FRAMES: i64 = 65_536;
+/// A restart is only worth its stall once PASSIVE checkpoints have copied all but
+/// this many frames: then it waits for little more than the current transaction.
+const WAL_RESTART_BACKLOG: i64 = 4_096;
+/// Past this size the WAL is restarted however much is left to copy, so it stays bounded.
+const WAL_HARD_LIMIT_FRAMES: i64 = 4 * WAL_RESTART_FRAMES;
 
 /// Copies the WAL into the database without blocking the writer. While writes
-/// keep coming a PASSIVE checkpoint never catches up with the WAL's end, so the
-/// WAL would only grow; past [`WAL_RESTART_FRAMES`] a RESTART checkpoint waits
-/// for the writer between two transactions (a brief stall, seconds apart) so the
-/// next commit starts the WAL over from its beginning.
+/// keep coming a PASSIVE checkpoint rarely catches up with the WAL's end, so the
+/// WAL would only grow; past [`WAL_RESTART_FRAMES`], once the backlog is small
+/// (or past [`WAL_HARD_LIMIT_FRAMES`] in any case), a RESTART checkpoint waits for
+/// the writer between two transactions so the next commit starts the WAL over.
 async fn checkpoint(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
-    let (_busy, frames, _copied): (i64, i64, i64) =
-        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(pool)
-            .await?;
-    if frames > WAL_RESTART_FRAMES {
+    let (_busy, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await?;
+    let nearly_copied = frames - copied <= WAL_RESTART_BACKLOG;
+    if (frames > WAL_RESTART_FRAMES && nearly_copied) || frames > WAL_HARD_LIMIT_FRAMES {
         sqlx::query("PRAGMA wal_checkpoint(RESTART)")
             .execute(pool)
             .await?;
