@@ -52,7 +52,7 @@ struct Inner {
     keys: TtlCache<String, Option<KeyEntry>>,
     rules: TtlCache<String, Option<RuleEntry>>,
     merchants: TtlCache<String, Option<MerchantEntry>>,
-    eid_root_key: [u8; 32],
+    key_root: [u8; 32],
     authority: Arc<dyn AuthoritySource>,
     vision: std::sync::OnceLock<crate::vision::Vision>,
 }
@@ -67,18 +67,18 @@ pub fn storage_error(err: impl std::fmt::Display) -> ApiError {
 }
 
 impl AppState {
-    /// `eid_root_key` derives each eID merchant's key (see `eid.rs`); it must be the
-    /// same on every node, so it comes from the shared master key.
-    pub fn new(store: Store, config: ApiConfig, eid_root_key: [u8; 32]) -> Self {
+    /// `key_root` derives each eID merchant's key (`eid.rs`) and each app's encryption key
+    /// (`crypto.rs`); it must be the same on every node, so it comes from the shared master key.
+    pub fn new(store: Store, config: ApiConfig, key_root: [u8; 32]) -> Self {
         let registry = Arc::new(RegistrySource::new(store.clone()));
-        Self::with_authority(store, config, eid_root_key, registry)
+        Self::with_authority(store, config, key_root, registry)
     }
 
     /// Like [`AppState::new`], with an authority source other than heshen's own registry.
     pub fn with_authority(
         store: Store,
         config: ApiConfig,
-        eid_root_key: [u8; 32],
+        key_root: [u8; 32],
         authority: Arc<dyn AuthoritySource>,
     ) -> Self {
         Self {
@@ -90,7 +90,7 @@ impl AppState {
                 store,
                 config,
                 clock: Clock::default(),
-                eid_root_key,
+                key_root,
                 authority,
                 vision: std::sync::OnceLock::new(),
             }),
@@ -126,8 +126,8 @@ impl AppState {
         self.inner.vision.get()
     }
 
-    pub fn eid_root_key(&self) -> &[u8; 32] {
-        &self.inner.eid_root_key
+    pub fn key_root(&self) -> &[u8; 32] {
+        &self.inner.key_root
     }
 
     pub async fn api_key(&self, secret_id: &str) -> Result<Option<KeyEntry>, ApiError> {

@@ -30,8 +30,10 @@ pub fn master_key(settings: &Settings, data_dir: &Path) -> anyhow::Result<Master
     }
 }
 
-/// The root of every eID merchant key; the same on every node sharing the master key.
-pub fn eid_root_key(master: &MasterKey) -> [u8; 32] {
+/// The root that eID merchant keys and app encryption keys are derived from; the same on
+/// every node sharing the master key.
+pub fn key_root(master: &MasterKey) -> [u8; 32] {
+    // The label predates app encryption keys; changing it would change every merchant key.
     derive_key(master, "heshen eid root v1")
 }
 
@@ -71,7 +73,7 @@ impl Application {
             Some(url) => AppState::with_authority(
                 store,
                 settings.api_config(public_url.clone()),
-                eid_root_key(&master),
+                key_root(&master),
                 std::sync::Arc::new(heshen_api::authority::HttpSource::new(
                     url,
                     settings.authority_token.clone(),
@@ -81,7 +83,7 @@ impl Application {
             None => AppState::new(
                 store,
                 settings.api_config(public_url.clone()),
-                eid_root_key(&master),
+                key_root(&master),
             ),
         };
         if let Some(vision) = load_vision(settings, &data_dir)? {

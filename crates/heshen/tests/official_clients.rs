@@ -372,13 +372,9 @@ async fn scenario(client: Client) {
     )
     .await;
     assert_eq!(ok(&result)["Text"]["ErrCode"], 0, "{result}");
-    let expected = heshen_api::actions::eid_info(
-        server.state.eid_root_key(),
-        &server.merchant_id,
-        ID_CARD,
-        NAME,
-    )
-    .unwrap();
+    let expected =
+        heshen_api::actions::eid_info(server.state.key_root(), &server.merchant_id, ID_CARD, NAME)
+            .unwrap();
     let info = &result["EidInfo"];
     assert_eq!(info["EidCode"], expected["EidCode"], "{result}");
     assert_eq!(info["EidSign"], expected["EidSign"], "{result}");

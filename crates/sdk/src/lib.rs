@@ -86,17 +86,13 @@ impl Client {
         let body = serde_json::to_vec(fields).map_err(|e| Error::Envelope(e.to_string()))?;
         let timestamp = self.now();
         let content_type = "application/json";
-        let authorization = tc3::authorize(&tc3::SigningInput {
-            secret_id: &self.secret_id,
-            secret_key: &self.secret_key,
-            service: "faceid",
-            host: &self.host,
-            method: "POST",
-            query: "",
-            content_type,
-            body: &body,
+        let authorization = tc3::authorize_json_post(
+            &self.secret_id,
+            &self.secret_key,
+            &self.host,
+            &body,
             timestamp,
-        });
+        );
         let response = self
             .http
             .post(format!("{}/", self.endpoint))

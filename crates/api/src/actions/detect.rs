@@ -209,18 +209,6 @@ pub fn result_options(
     })
 }
 
-pub fn refuse_response_encryption(params: &Params) -> Result<(), ApiError> {
-    let wants = params.opt_bool("IsEncryptResponse")?.unwrap_or(false)
-        || params.opt_object("Encryption")?.is_some();
-    if wants {
-        return Err(ApiError::new(
-            ErrorCode::UnsupportedOperation,
-            "Encrypted responses (Encryption / IsEncryptResponse) need a deployment encryption key, which this server has not been given.",
-        ));
-    }
-    Ok(())
-}
-
 /// The caller's DetectAuth flow named by BizToken + RuleId, with the media `opts` will render.
 async fn result_of_detect_flow(
     state: &AppState,

@@ -262,7 +262,7 @@ pub async fn get_eid_result(
     let passed = flow.outcome.is_some_and(|o| o.code == 0);
     let eid_info = match (merchant, flow.subject()) {
         (Some(m), Some((id_card, name))) if passed && m.config.return_identity => {
-            eid_info(state.eid_root_key(), &m.merchant_id, id_card, name)?
+            eid_info(state.key_root(), &m.merchant_id, id_card, name)?
         }
         _ => Value::Null,
     };

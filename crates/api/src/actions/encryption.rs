@@ -11,7 +11,7 @@ const ENCRYPTABLE_REQUEST_FIELDS: [&str; 2] = ["Name", "IdCard"];
 const ENCRYPTED_RESPONSE_FIELDS: [&str; 4] = ["IdCard", "Name", "OcrIdCard", "OcrName"];
 
 fn app_key(state: &AppState, caller: &Caller) -> [u8; 32] {
-    crypto::app_encryption_key(state.eid_root_key(), &caller.app_id)
+    crypto::app_encryption_key(state.key_root(), &caller.app_id)
 }
 
 fn check_algorithm(enc: &Params) -> Result<(), ApiError> {
@@ -159,4 +159,17 @@ impl ResponseEncryption {
         });
         Ok(())
     }
+}
+
+/// For actions that cannot encrypt their answer (yet): asking for it is refused, never ignored.
+pub fn refuse_response_encryption(params: &Params) -> Result<(), ApiError> {
+    let wants = params.opt_bool("IsEncryptResponse")?.unwrap_or(false)
+        || params.opt_object("Encryption")?.is_some();
+    if wants {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            "Encrypted responses (Encryption / IsEncryptResponse) need a deployment encryption key, which this server has not been given.",
+        ));
+    }
+    Ok(())
 }

@@ -189,7 +189,7 @@ pub async fn check_id_card_information(
             "Encrypted responses (IsEncrypt) need a deployment encryption key, which this server has not been given.",
         ));
     }
-    super::detect::refuse_response_encryption(params)?;
+    super::encryption::refuse_response_encryption(params)?;
     let bytes = card_image(params, true, 7 * 1024 * 1024)
         .await?
         .ok_or_else(|| ApiError::missing("ImageBase64"))?;

@@ -215,3 +215,24 @@ pub fn authorize(input: &SigningInput<'_>) -> String {
     }
     .header_value()
 }
+
+/// The `Authorization` header for a JSON `POST /` to faceid, the request shape clients send by default.
+pub fn authorize_json_post(
+    secret_id: &str,
+    secret_key: &str,
+    host: &str,
+    body: &[u8],
+    timestamp: i64,
+) -> String {
+    authorize(&SigningInput {
+        secret_id,
+        secret_key,
+        service: "faceid",
+        host,
+        method: "POST",
+        query: "",
+        content_type: "application/json",
+        body,
+        timestamp,
+    })
+}

@@ -282,17 +282,13 @@ impl Server {
     /// One signed `POST /` for `action`, rendered to the bytes that go on the wire.
     fn request(&self, action: &str, body: &[u8], timestamp: i64) -> Vec<u8> {
         let content_type = "application/json";
-        let authorization = tc3::authorize(&tc3::SigningInput {
-            secret_id: &self.secret_id,
-            secret_key: &self.secret_key,
-            service: "faceid",
-            host: &self.host,
-            method: "POST",
-            query: "",
-            content_type,
+        let authorization = tc3::authorize_json_post(
+            &self.secret_id,
+            &self.secret_key,
+            &self.host,
             body,
             timestamp,
-        });
+        );
         let mut request = format!(
             "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nAuthorization: {authorization}\r\n\
              X-TC-Action: {action}\r\nX-TC-Version: 2018-03-01\r\nX-TC-Timestamp: {timestamp}\r\n\

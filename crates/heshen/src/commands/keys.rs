@@ -83,7 +83,7 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
         KeysCommand::Enable { secret_id } => set_enabled(&store, &secret_id, true).await,
         KeysCommand::EncryptionKey { app, json } => {
             use base64::Engine as _;
-            let root = heshen::app::eid_root_key(&master);
+            let root = heshen::app::key_root(&master);
             let key = base64::engine::general_purpose::STANDARD
                 .encode(heshen_api::crypto::app_encryption_key(&root, &app));
             super::audit(&store, "keys.encryption_key", &app, json!({})).await?;

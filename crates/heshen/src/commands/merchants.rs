@@ -41,7 +41,7 @@ pub async fn run(
                 .map_err(|e| anyhow::anyhow!("the merchant configuration is not valid: {e}"))?;
             let merchant_id = bootstrap::create_merchant(&store, &app, &name, &config).await?;
             super::audit(&store, "merchants.create", &merchant_id, json!({"name": name})).await?;
-            let root = heshen::app::eid_root_key(&master);
+            let root = heshen::app::key_root(&master);
             let key = base64::engine::general_purpose::STANDARD
                 .encode(heshen_api::actions::merchant_key(&root, &merchant_id));
             if json {

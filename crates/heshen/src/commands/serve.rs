@@ -23,7 +23,7 @@ pub async fn worker(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()
     let state = heshen_api::AppState::new(
         store,
         settings.api_config(String::new()),
-        heshen::app::eid_root_key(&master),
+        heshen::app::key_root(&master),
     );
     let every = Duration::from_secs(settings.purge_interval_secs.max(1));
     println!(
