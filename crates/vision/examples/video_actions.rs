@@ -23,8 +23,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (i, f) in analysis.frames.iter().enumerate() {
         match &f.signals {
             Some(s) => println!(
-                "{i:3} faces {} ear {:.3} mouth {:.3} yaw {:6.1} pitch {:6.1} presence {:.2}",
-                f.faces, s.eye_aspect_ratio, s.mouth_open_ratio, s.yaw_deg, s.pitch_deg, s.presence
+                "{i:3} faces {} eyes {:.3} ear {:.3} mouth {:.3} yaw {:6.1} pitch {:6.1} presence {:.2}",
+                f.faces,
+                s.eye_openness.unwrap_or(f32::NAN),
+                s.eye_aspect_ratio,
+                s.mouth_open_ratio,
+                s.yaw_deg,
+                s.pitch_deg,
+                s.presence
             ),
             None => println!("{i:3} faces {}", f.faces),
         }

@@ -358,7 +358,7 @@ impl Engine {
             face.landmarks[0],
             face.landmarks[1],
         )?;
-        Ok(crate::liveness::signals::frame_signals(&mesh))
+        Ok(crate::liveness::signals::frame_signals(&mesh, frame))
     }
 
     /// Dense 468-point mesh of a detected face.

@@ -1,6 +1,7 @@
 //! Liveness: dense landmarks, per-frame signals, action analysis over frame series, and the
 //! advisory passive anti-spoof scores.
 
+pub mod eyes;
 pub mod mesh;
 pub mod passive;
 pub mod sequence;

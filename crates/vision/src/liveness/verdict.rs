@@ -41,19 +41,20 @@ const fn fail(
 pub const MIN_DURATION_S: f32 = 2.0;
 /// A still photo held to the camera moves by less than this (yaw/pitch degrees).
 const MIN_NATURAL_POSE_RANGE_DEG: f32 = 1.0;
-/// …and its mouth/eye ratios vary by less than this.
+/// …and its mouth ratio varies by less than this.
 const MIN_NATURAL_RATIO_RANGE: f32 = 0.015;
 /// Reading four digits opens the mouth at least this much more than rest.
 const MIN_LIP_MOVEMENT: f32 = 0.08;
 /// RMS of 16-bit speech well above room noise.
 const MIN_VOICE_RMS: f64 = 300.0;
 
+/// The eyes count only through a detected blink: eye openness is read from pixels, and the
+/// few-percent wobble a photo shows under hand shake and compression must not pass for motion.
 fn has_natural_motion(report: &ActionReport) -> bool {
-    let eye_range = report.open_eye_level - report.min_eye_aspect_ratio;
     let mouth_range = report.max_mouth_open_ratio - report.min_mouth_open_ratio;
     report.yaw_range_deg >= MIN_NATURAL_POSE_RANGE_DEG
         || report.pitch_range_deg >= MIN_NATURAL_POSE_RANGE_DEG
-        || eye_range >= MIN_NATURAL_RATIO_RANGE
+        || report.blinked
         || mouth_range >= MIN_NATURAL_RATIO_RANGE
 }
 
@@ -194,7 +195,7 @@ mod tests {
             frames_with_face: 45,
             mouth_opened: true,
             open_eye_level: 0.3,
-            min_eye_aspect_ratio: 0.28,
+            min_eye_openness: 0.28,
             max_mouth_open_ratio: 0.4,
             min_mouth_open_ratio: 0.02,
             yaw_range_deg: 5.0,
@@ -240,17 +241,38 @@ mod tests {
             max_mouth_open_ratio: 0.021,
             min_mouth_open_ratio: 0.02,
             open_eye_level: 0.3,
-            min_eye_aspect_ratio: 0.299,
+            min_eye_openness: 0.299,
             events: vec![],
             ..lively()
         };
         assert_eq!(
-            decide(&analysis(still, 1), 3.0, &Challenge::Silent, None)
+            decide(&analysis(still.clone(), 1), 3.0, &Challenge::Silent, None)
                 .unwrap_err()
                 .result_code,
             1301
         );
         assert!(decide(&analysis(lively(), 1), 3.0, &Challenge::Silent, None).is_ok());
+        // Eye openness wobbling by a fifth (a photo under hand shake) is no motion…
+        let wobbly = ActionReport {
+            min_eye_openness: 0.24,
+            ..still.clone()
+        };
+        assert_eq!(
+            decide(&analysis(wobbly, 1), 3.0, &Challenge::Silent, None)
+                .unwrap_err()
+                .result_code,
+            1301
+        );
+        // …a blink is, and it answers the close-eyes challenge.
+        let blinking = ActionReport {
+            blinked: true,
+            min_eye_openness: 0.05,
+            events: vec![(LivenessAction::Blink, 20)],
+            ..still
+        };
+        let blink = Challenge::Actions(vec![LivenessAction::Blink]);
+        assert!(decide(&analysis(blinking.clone(), 1), 3.0, &blink, None).is_ok());
+        assert!(decide(&analysis(blinking, 1), 3.0, &Challenge::Silent, None).is_ok());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! There is deliberately no skip: a missing runtime or model fails every test.
 #![allow(dead_code)]
 
+pub mod eyelids;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
