@@ -15,6 +15,7 @@ mod apps;
 mod audit;
 mod cipher;
 mod config;
+mod configs;
 mod db;
 mod error;
 mod flows;
