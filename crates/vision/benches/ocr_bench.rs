@@ -7,6 +7,9 @@
 //! `HESHEN_RAPIDOCR_PYTHON`, default `<workspace>/.venv/bin/python`). rapidocr's text lines are
 //! parsed by heshen's own field parser, so the accuracy columns compare the OCR itself.
 //!
+//! The runtime takes the serving defaults, adjustable as in `heshen serve` through
+//! `HESHEN_INTRA_THREADS`, `HESHEN_MAX_CONCURRENT_RUNS` and `HESHEN_ORT_SPINNING`.
+//!
 //! Cards are not turned upside down here: rapidocr does not report which lines it flipped, so
 //! its boxes carry no reading direction for the layout step.
 
@@ -48,8 +51,11 @@ fn main() {
     let folder = tempfile::tempdir().expect("temporary folder");
     let (identities, samples) = generate(cards, folder.path());
 
-    let runtime = Runtime::new(RuntimeConfig::new(&models))
-        .expect("ONNX Runtime must load (set ORT_DYLIB_PATH)");
+    let runtime = Runtime::new(RuntimeConfig {
+        models_dir: models.clone().into(),
+        ..RuntimeConfig::from_env()
+    })
+    .expect("ONNX Runtime must load (set ORT_DYLIB_PATH)");
     let reader = IdCardReader::load(&runtime).expect("OCR models must load");
     let decoded: Vec<image::DynamicImage> = samples
         .iter()

@@ -129,6 +129,41 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Resizes with a bilinear (triangle) filter through `fast_image_resize`'s SIMD kernels: the
+/// `image` crate's own resize took 38 ms for a 1377×851 card photo to 960×608 on the 2-core
+/// machine, a tenth of the whole OCR of one side, where this takes a few milliseconds.
+pub fn resize_bilinear(image: &RgbImage, width: u32, height: u32) -> RgbImage {
+    use fast_image_resize::images::{Image, ImageRef};
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+    let (width, height) = (width.max(1), height.max(1));
+    if image.width() == 0 || image.height() == 0 {
+        return RgbImage::new(width, height);
+    }
+    let source = ImageRef::new(
+        image.width(),
+        image.height(),
+        image.as_raw(),
+        PixelType::U8x3,
+    );
+    let mut target = Image::new(width, height, PixelType::U8x3);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    let resized = source.map_err(|e| e.to_string()).and_then(|source| {
+        Resizer::new()
+            .resize(&source, &mut target, &options)
+            .map_err(|e| e.to_string())
+    });
+    match resized {
+        Ok(()) => RgbImage::from_raw(width, height, target.into_vec())
+            .expect("the target buffer holds width × height RGB pixels"),
+        // U8x3 buffers have no alignment requirement and the sizes match, so this cannot
+        // happen; the slower resize keeps the function total anyway.
+        Err(_) => {
+            image::imageops::resize(image, width, height, image::imageops::FilterType::Triangle)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +199,28 @@ mod tests {
             decode_image_base64("  ", DEFAULT_MAX_PIXELS),
             Err(VisionError::EmptyImage)
         ));
+    }
+
+    #[test]
+    fn fast_resize_matches_the_image_crates_bilinear_resize() {
+        let source = RgbImage::from_fn(301, 177, |x, y| {
+            image::Rgb([(x % 256) as u8, (y * 3 % 256) as u8, ((x * y) % 251) as u8])
+        });
+        let fast = resize_bilinear(&source, 160, 96);
+        let reference =
+            image::imageops::resize(&source, 160, 96, image::imageops::FilterType::Triangle);
+        assert_eq!(fast.dimensions(), (160, 96));
+        let mean_difference = fast
+            .as_raw()
+            .iter()
+            .zip(reference.as_raw())
+            .map(|(a, b)| f64::from(a.abs_diff(*b)))
+            .sum::<f64>()
+            / fast.as_raw().len() as f64;
+        assert!(mean_difference < 4.0, "mean difference {mean_difference}");
+        assert_eq!(
+            resize_bilinear(&RgbImage::new(0, 0), 4, 3).dimensions(),
+            (4, 3)
+        );
     }
 }

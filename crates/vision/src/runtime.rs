@@ -223,6 +223,11 @@ impl Runtime {
 
     /// Loads `file` (relative to the models dir) into one session.
     pub fn load(&self, file: &str) -> Result<Model> {
+        self.load_with_threads(file, self.config.intra_threads)
+    }
+
+    /// Loads `file` into one session whose operators use `intra_threads` threads.
+    pub fn load_with_threads(&self, file: &str, intra_threads: usize) -> Result<Model> {
         let path = self.config.models_dir.join(file);
         if !path.is_file() {
             return Err(VisionError::ModelMissing(path));
@@ -233,7 +238,7 @@ impl Runtime {
         };
         let session = Session::builder(&self.environment)
             .map_err(|e| invalid(e.to_string()))?
-            .with_intra_threads(self.config.intra_threads)
+            .with_intra_threads(intra_threads.max(1))
             .map_err(|e| invalid(e.to_string()))?
             .with_inter_threads(1)
             .map_err(|e| invalid(e.to_string()))?

@@ -3,15 +3,20 @@
 #[path = "support/idcard_gen.rs"]
 mod idcard_gen;
 
-use heshen_vision::ocr::{CardSide, IdCardReader, IdCardReading};
+use heshen_vision::ocr::{occluded_share, reshot_score, CardSide, IdCardReader, IdCardReading};
 use heshen_vision::runtime::{Runtime, RuntimeConfig};
-use idcard_gen::{photocopy, photograph, random_identity, render_front, Distortion, Fonts, Photo};
+use idcard_gen::{
+    occlude_with_object, occlude_with_thumb, photocopy, photograph, random_identity, render_back,
+    render_front, reshoot_screen, Distortion, Fonts, Photo,
+};
 use image::{DynamicImage, Rgb, RgbImage};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 const BORDER_INCOMPLETE: i64 = -9101;
 const PHOTOCOPY: i64 = -9102;
+const RESHOT: i64 = -9103;
+const OCCLUDED: i64 = -9105;
 const GLARE: i64 = -9107;
 const BLURRY: i64 = -8001;
 
@@ -162,5 +167,147 @@ fn card_cut_by_the_image_edge_is_flagged() {
         reading.warnings.contains(&BORDER_INCOMPLETE),
         "{:?}",
         reading.warnings
+    );
+}
+
+/// The re-shoot and occlusion scores of a reading's card crop, for the record.
+fn scores(reading: &IdCardReading) -> (f32, f32) {
+    let card = reading.card_image.as_ref().expect("card located");
+    (reshot_score(card), occluded_share(card, reading.side))
+}
+
+fn range(values: &[f32]) -> (f32, f32) {
+    values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+#[test]
+fn photos_of_a_screen_are_flagged_as_reshot() {
+    let reader = reader();
+    let fonts = Fonts::load();
+    let mut rng = StdRng::seed_from_u64(16);
+    let (mut flagged, mut reshot_scores) = (0, Vec::new());
+    for i in 0..10 {
+        let (identity, photo) = clean_photo(&mut rng, &fonts);
+        let shot = reshoot_screen(&photo, &mut rng);
+        let reading = match reader.read(&DynamicImage::ImageRgb8(shot.image), Some(CardSide::Front))
+        {
+            Ok(reading) => reading,
+            Err(e) => {
+                eprintln!("re-shot card {i} unreadable: {e}");
+                continue;
+            }
+        };
+        let (reshot, occluded) = scores(&reading);
+        eprintln!(
+            "re-shot card {i}: {:?} reshot {reshot:.4} occluded {occluded:.4}",
+            reading.warnings
+        );
+        assert_eq!(reading.id_num, identity.id_num);
+        assert!(
+            !reading.warnings.contains(&OCCLUDED),
+            "a screen's moiré is not an occluder: {:?}",
+            reading.warnings
+        );
+        flagged += usize::from(reading.warnings.contains(&RESHOT));
+        reshot_scores.push(reshot);
+    }
+    eprintln!("re-shot scores {:?}", range(&reshot_scores));
+    assert!(flagged >= 8, "only {flagged} of 10 re-shot cards flagged");
+}
+
+#[test]
+fn thumbs_and_objects_over_the_card_are_flagged_as_occlusion() {
+    let reader = reader();
+    let fonts = Fonts::load();
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut occluded_scores = Vec::new();
+    for i in 0..12 {
+        let (identity, photo) = clean_photo(&mut rng, &fonts);
+        let (what, image) = if i % 2 == 0 {
+            ("thumb", occlude_with_thumb(&photo, &mut rng))
+        } else {
+            ("object", occlude_with_object(&photo, &mut rng))
+        };
+        // The occluders stay clear of the ID number, so the card must still read.
+        let reading = read(&reader, image);
+        let (reshot, occluded) = scores(&reading);
+        eprintln!(
+            "{what} {i}: {:?} reshot {reshot:.4} occluded {occluded:.4}",
+            reading.warnings
+        );
+        assert_eq!(reading.id_num, identity.id_num);
+        assert!(
+            reading.warnings.contains(&OCCLUDED),
+            "{what} {i} not flagged: {:?}",
+            reading.warnings
+        );
+        assert!(
+            !reading.warnings.contains(&RESHOT),
+            "{what} {i}: {:?}",
+            reading.warnings
+        );
+        occluded_scores.push(occluded);
+    }
+    eprintln!("occluded scores {:?}", range(&occluded_scores));
+}
+
+#[test]
+fn ordinary_photos_are_neither_reshot_nor_occluded() {
+    let reader = reader();
+    let fonts = Fonts::load();
+    let mut rng = StdRng::seed_from_u64(18);
+    let (mut reshot_scores, mut occluded_scores) = (Vec::new(), Vec::new());
+    let mut read_count = 0;
+    // Blur, noise, glare, JPEG down to quality 45, perspective and upside-down cards, on both
+    // sides; glare is -9107, not occlusion.
+    for i in 0..40 {
+        let identity = random_identity(&mut rng);
+        let (card, side) = if i % 4 == 3 {
+            (render_back(&identity, &fonts, &mut rng), CardSide::Back)
+        } else {
+            (render_front(&identity, &fonts, &mut rng), CardSide::Front)
+        };
+        let photo = photograph(&card, &mut rng, &Distortion::default());
+        let reading = match reader.read(&DynamicImage::ImageRgb8(photo.image), Some(side)) {
+            Ok(reading) => reading,
+            Err(e) => {
+                eprintln!("card {i} unreadable: {e}");
+                continue;
+            }
+        };
+        read_count += 1;
+        let Some(card) = reading.card_image.as_ref() else {
+            continue;
+        };
+        let (reshot, occluded) = (reshot_score(card), occluded_share(card, side));
+        eprintln!(
+            "card {i} {side:?}: {:?} reshot {reshot:.4} occluded {occluded:.4}",
+            reading.warnings
+        );
+        assert!(
+            !reading.warnings.contains(&RESHOT) && !reading.warnings.contains(&OCCLUDED),
+            "card {i}: {:?}",
+            reading.warnings
+        );
+        reshot_scores.push(reshot);
+        occluded_scores.push(occluded);
+    }
+    eprintln!(
+        "genuine reshot scores {:?}, occluded scores {:?}",
+        range(&reshot_scores),
+        range(&occluded_scores)
+    );
+    assert!(
+        read_count >= 34,
+        "only {read_count} of 40 ordinary photos read"
+    );
+    assert!(
+        reshot_scores.len() >= 30,
+        "only {} cards located",
+        reshot_scores.len()
     );
 }

@@ -14,7 +14,7 @@ pub const CARD_ASPECT: f32 = 85.6 / 54.0;
 
 /// Printed positions as fractions of the card's width (x) and height (y), measured on the
 /// layout of the real card. Text-box edges include the detector's margin around the glyphs.
-mod printed {
+pub(super) mod printed {
     /// Centre line of the name row and of the ID-number row (front).
     pub const NAME_ROW_Y: f32 = 0.170;
     pub const ID_ROW_Y: f32 = 0.873;
@@ -28,8 +28,15 @@ mod printed {
     pub const VALIDITY_ROW_Y: f32 = 0.865;
     /// Left edge of the 签发机关 / 有效期限 labels (back).
     pub const BACK_LABEL_LEFT_X: f32 = 0.215;
+    /// The sex and nation cells of the front, each with its label, as `[x0, y0, x1, y1]`:
+    /// the mock card prints that row at y 0.27–0.34, 性别 男 at x 0.07–0.23 and 民族 汉 from
+    /// 0.28 to about 0.45, the longest nation (柯尔克孜) reaching 0.55.
+    pub const SEX_CELL: [f32; 4] = [0.04, 0.24, 0.27, 0.36];
+    pub const NATION_CELL: [f32; 4] = [0.27, 0.24, 0.60, 0.36];
     /// Portrait photo on the front.
     pub const PORTRAIT: [f32; 4] = [0.615, 0.115, 0.925, 0.615];
+    /// National emblem on the back, with room for its red and gold rim.
+    pub const EMBLEM: [f32; 4] = [0.04, 0.05, 0.28, 0.45];
 }
 
 /// The card in the upright frame: left, top, width, height.
@@ -54,6 +61,10 @@ impl CardBox {
 
     pub fn portrait(&self) -> CardBox {
         self.part(printed::PORTRAIT)
+    }
+
+    pub fn emblem(&self) -> CardBox {
+        self.part(printed::EMBLEM)
     }
 }
 

@@ -30,6 +30,72 @@ impl Charset {
     pub fn is_empty(&self) -> bool {
         self.classes.len() <= 1
     }
+
+    /// The class of each character of `text`, or `None` when one of them is not in the
+    /// dictionary (the recogniser can never emit it).
+    pub fn encode(&self, text: &str) -> Option<Vec<usize>> {
+        text.chars()
+            .map(|c| {
+                let mut buffer = [0u8; 4];
+                let symbol: &str = c.encode_utf8(&mut buffer);
+                self.classes.iter().position(|class| class == symbol)
+            })
+            .collect()
+    }
+}
+
+/// Log-probability that the recogniser's `timesteps × classes` output spells exactly
+/// `label` (class indices, no blanks), summed over every CTC alignment (the forward
+/// algorithm). Comparing it across a closed set of candidates reads a value whose possible
+/// spellings are known, where the single best path alone may spell something else.
+pub fn log_likelihood(scores: &[f32], classes: usize, label: &[usize]) -> f32 {
+    let log = |p: f32| p.max(1e-30).ln();
+    // The label with blanks around and between its symbols.
+    let mut extended = Vec::with_capacity(2 * label.len() + 1);
+    extended.push(0usize);
+    for &symbol in label {
+        extended.push(symbol);
+        extended.push(0);
+    }
+    let mut alpha = vec![f32::NEG_INFINITY; extended.len()];
+    for (t, step) in scores.chunks_exact(classes.max(1)).enumerate() {
+        let mut next = vec![f32::NEG_INFINITY; extended.len()];
+        for (s, &class) in extended.iter().enumerate() {
+            let reachable = if t == 0 {
+                if s < 2 {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            } else {
+                let mut sum = alpha[s];
+                if s >= 1 {
+                    sum = log_add(sum, alpha[s - 1]);
+                }
+                if s >= 2 && class != 0 && class != extended[s - 2] {
+                    sum = log_add(sum, alpha[s - 2]);
+                }
+                sum
+            };
+            next[s] = reachable + log(step.get(class).copied().unwrap_or(0.0));
+        }
+        alpha = next;
+    }
+    match extended.len() {
+        1 => alpha[0],
+        n => log_add(alpha[n - 1], alpha[n - 2]),
+    }
+}
+
+fn log_add(a: f32, b: f32) -> f32 {
+    if a == f32::NEG_INFINITY {
+        return b;
+    }
+    if b == f32::NEG_INFINITY {
+        return a;
+    }
+    let (high, low) = if a > b { (a, b) } else { (b, a) };
+    high + (low - high).exp().ln_1p()
 }
 
 /// One decoded text line and the mean probability of the characters kept.
@@ -104,6 +170,26 @@ mod tests {
         assert_eq!(decoded.text, "aabc ");
         assert_eq!(decoded.positions, vec![0.05, 0.35, 0.45, 0.85, 0.95]);
         assert!((decoded.confidence - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn likelihood_sums_every_alignment_and_prefers_the_spelled_label() {
+        let charset = Charset::from_dictionary("a\nb");
+        assert_eq!(charset.encode("ab"), Some(vec![1, 2]));
+        assert_eq!(charset.encode("ac"), None);
+        // Two steps, uniform over blank, a, b, space: "a" is spelled by a_, _a and aa.
+        let uniform = vec![0.25f32; 8];
+        let expected = (3.0f32 * 0.25 * 0.25).ln();
+        assert!((log_likelihood(&uniform, 4, &[1]) - expected).abs() < 1e-5);
+        // The empty label is only the all-blank path.
+        assert!((log_likelihood(&uniform, 4, &[]) - (0.0625f32).ln()).abs() < 1e-5);
+        // "a b" peaked output: "ab" beats "ba" and "a".
+        let scores = one_hot(4, &[1, 0, 2]);
+        let ab = log_likelihood(&scores, 4, &[1, 2]);
+        assert!(ab > log_likelihood(&scores, 4, &[2, 1]) + 3.0);
+        assert!(ab > log_likelihood(&scores, 4, &[1]) + 3.0);
+        // A label longer than the output can hold is impossible.
+        assert_eq!(log_likelihood(&scores, 4, &[1, 1, 1]), f32::NEG_INFINITY);
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! PP-OCRv4 DB text detection: image → text-line quadrilaterals.
 
-use image::imageops::{resize, FilterType};
 use image::RgbImage;
 
 use super::db_postprocess::{extract_boxes, DbParams, ProbabilityMap, TextBox};
 use crate::error::{Result, VisionError};
+use crate::image_input::resize_bilinear;
 use crate::runtime::{Model, TensorF32};
 
 /// ImageNet statistics the detector was trained with, in the BGR channel order PP-OCR uses.
@@ -43,7 +43,7 @@ impl TextDetector {
             (scaled.div_ceil(STRIDE) * STRIDE).max(STRIDE)
         };
         let (input_w, input_h) = (fit(width), fit(height));
-        let resized = resize(image, input_w, input_h, FilterType::Triangle);
+        let resized = resize_bilinear(image, input_w, input_h);
         let tensor = to_normalised_bgr_chw(&resized);
         let outputs = self.model.run(&[tensor])?;
         let map = outputs

@@ -7,9 +7,9 @@ use super::classifier::OrientationClassifier;
 use super::detector::TextDetector;
 use super::geometry::{rectify, Quad};
 use super::layout::TextLine;
-use super::recognizer::TextRecognizer;
+use super::recognizer::{CandidateScores, TextRecognizer};
 use crate::error::Result;
-use crate::runtime::Runtime;
+use crate::runtime::{Model, Runtime};
 
 pub const DETECTOR_FILE: &str = "ch_PP-OCRv4_det_infer.onnx";
 pub const RECOGNIZER_FILE: &str = "ch_PP-OCRv4_rec_infer.onnx";
@@ -38,7 +38,7 @@ impl OcrEngine {
         Ok(OcrEngine {
             detector: TextDetector::new(runtime.load(DETECTOR_FILE)?)?,
             classifier: OrientationClassifier::new(runtime.load(CLASSIFIER_FILE)?)?,
-            recognizer: TextRecognizer::new(runtime.load(RECOGNIZER_FILE)?)?,
+            recognizer: TextRecognizer::new(recognition_lanes(runtime)?)?,
         })
     }
 
@@ -56,6 +56,51 @@ impl OcrEngine {
     pub fn set_recognition_batching(&mut self, min_width: u32, batch: usize) {
         self.recognizer.min_width = min_width;
         self.recognizer.batch = batch;
+    }
+
+    /// Recognises each quad (corners in reading order) as one line, without detection.
+    /// Readings below the confidence floor, or empty, are left out.
+    pub fn read_regions(&self, image: &RgbImage, quads: &[Quad]) -> Result<Vec<TextLine>> {
+        let crops: Vec<RgbImage> = quads
+            .iter()
+            .map(|quad| {
+                rectify(
+                    image,
+                    quad,
+                    quad.width().round() as u32,
+                    quad.height().round() as u32,
+                )
+            })
+            .collect();
+        let decoded = self.recognizer.recognise(&crops)?;
+        Ok(quads
+            .iter()
+            .zip(decoded)
+            .filter(|(_, d)| d.confidence >= MIN_LINE_CONFIDENCE && !d.text.trim().is_empty())
+            .map(|(quad, d)| TextLine {
+                quad: *quad,
+                text: d.text,
+                confidence: d.confidence,
+                char_positions: d.positions,
+            })
+            .collect())
+    }
+
+    /// Scores how likely the quad's text is each of `candidates` (see
+    /// [`TextRecognizer::score_candidates`]).
+    pub fn score_region(
+        &self,
+        image: &RgbImage,
+        quad: &Quad,
+        candidates: &[&str],
+    ) -> Result<CandidateScores> {
+        let crop = rectify(
+            image,
+            quad,
+            quad.width().round() as u32,
+            quad.height().round() as u32,
+        );
+        self.recognizer.score_candidates(&crop, candidates)
     }
 
     /// Reads every text line in the image, corners in reading order.
@@ -100,6 +145,19 @@ impl OcrEngine {
             })
             .collect())
     }
+}
+
+/// One single-threaded recogniser session per core the runtime may use at once (see
+/// [`TextRecognizer`]); a single session with the runtime's threads when that is one.
+fn recognition_lanes(runtime: &Runtime) -> Result<Vec<Model>> {
+    let config = runtime.config();
+    let lanes = config.intra_threads.min(config.max_concurrent_runs);
+    if lanes <= 1 {
+        return Ok(vec![runtime.load(RECOGNIZER_FILE)?]);
+    }
+    (0..lanes)
+        .map(|_| runtime.load_with_threads(RECOGNIZER_FILE, 1))
+        .collect()
 }
 
 /// A document's lines share one orientation, and the classifier is unreliable on the short

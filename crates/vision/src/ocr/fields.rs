@@ -263,14 +263,10 @@ pub fn parse_back(rows: &[Row]) -> BackFields {
 /// characters were read correctly, whether it is its own box or fused with the value.
 fn strip_fuzzy_label(row: &Row, label: &str) -> String {
     let label_chars: Vec<char> = label.chars().collect();
-    let resembles = |candidate: &[char]| {
-        let hits = candidate
-            .iter()
-            .zip(&label_chars)
-            .filter(|(a, b)| a == b)
-            .count();
-        2 * hits >= label_chars.len()
-    };
+    // In order but not necessarily in place, so a dropped first character (发机关) still
+    // matches.
+    let resembles =
+        |candidate: &[char]| 2 * common_subsequence(candidate, &label_chars) >= label_chars.len();
     let text = row.text();
     if let Some(at) = text.find(label) {
         return text[at + label.len()..].to_string();
@@ -289,10 +285,33 @@ fn strip_fuzzy_label(row: &Row, label: &str) -> String {
             .collect();
     }
     let chars: Vec<char> = text.chars().collect();
+    // A fused label: with its first character dropped (发机关…), or whole with up to half
+    // of it misread.
+    let tail = &label_chars[1..];
+    if chars.len() > tail.len() && chars[..tail.len()] == *tail {
+        return chars[tail.len()..].iter().collect();
+    }
     if chars.len() > label_chars.len() && resembles(&chars[..label_chars.len()]) {
         return chars[label_chars.len()..].iter().collect();
     }
     text
+}
+
+/// Length of the longest common subsequence of two short character strings.
+fn common_subsequence(a: &[char], b: &[char]) -> usize {
+    let mut previous = vec![0usize; b.len() + 1];
+    for &x in a {
+        let mut current = vec![0usize; b.len() + 1];
+        for (j, &y) in b.iter().enumerate() {
+            current[j + 1] = if x == y {
+                previous[j] + 1
+            } else {
+                current[j].max(previous[j + 1])
+            };
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The text after `label` when the row contains it, else the whole row.
@@ -638,6 +657,16 @@ mod tests {
             &["2015.03.08-2025.03.08"],
         ]));
         assert_eq!(fused.authority, "安阳市公安局");
+        let first_dropped = parse_back(&rows(&[
+            &["发机关", "西安市公安局雁塔分局"],
+            &["2015.06.07-2020.06.07"],
+        ]));
+        assert_eq!(first_dropped.authority, "西安市公安局雁塔分局");
+        let fused_first_dropped = parse_back(&rows(&[
+            &["发机关西安市公安局"],
+            &["2015.06.07-2020.06.07"],
+        ]));
+        assert_eq!(fused_first_dropped.authority, "西安市公安局");
     }
 
     #[test]

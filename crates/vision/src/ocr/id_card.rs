@@ -7,14 +7,16 @@ use super::card_region::{locate_card, CardBox, UprightFrame};
 use super::engine::OcrEngine;
 use super::error::OcrError;
 use super::fields::{
-    birth_digits, detect_side, parse_back, parse_front, validity_dates, CardSide, Date,
+    birth_digits, detect_side, parse_back, parse_front, validity_dates, CardSide, Date, NATIONS,
 };
 use super::geometry::{rectify, Point, Quad};
 use super::id_number::{self, IdNumberProblem};
 use super::layout::{dominant_angle, group_rows, place, TextLine};
 use super::quality::{
-    border_incomplete, has_glare, looks_like_photocopy, sharpness_quality, CardWarning,
+    border_incomplete, has_glare, is_occluded, looks_like_photocopy, looks_reshot,
+    sharpness_quality, CardWarning,
 };
+use super::reread::{self, Expect};
 use crate::runtime::Runtime;
 
 /// Size of the rectified card image (10 pixels per millimetre of the 85.6 × 54 mm card).
@@ -93,8 +95,75 @@ impl IdCardReader {
             return Err(OcrError::EmptyImage);
         }
         let lines = self.engine.read_lines(&rgb)?;
-        interpret(&rgb, lines, side_hint)
+        let first = read_text(&rgb, lines, side_hint)?;
+        let text = self.look_again(&rgb, first, side_hint)?;
+        Ok(assess_image(&rgb, text))
     }
+
+    /// The targeted second look (see [`reread`]) at portrait-side fields the first pass
+    /// missed. It only adds what the first missed; if it confuses the layout, the first
+    /// reading stands.
+    fn look_again(
+        &self,
+        rgb: &RgbImage,
+        first: TextReading,
+        side_hint: Option<CardSide>,
+    ) -> Result<TextReading, OcrError> {
+        if first.reading.side != CardSide::Front {
+            return Ok(first);
+        }
+        let card_quad = first.card.map(|card| first.frame.to_image(&card));
+        let regions = reread::regions(&reread::FirstPass {
+            lines: &first.reading.lines,
+            sex: &first.reading.sex,
+            nation: &first.reading.nation,
+            birth: &first.reading.birth,
+            id_num: &first.reading.id_num,
+            card: card_quad.as_ref(),
+        });
+        let mut rereads = Vec::new();
+        for region in &regions {
+            match &region.expect {
+                Expect::FreeText => {
+                    rereads.extend(self.engine.read_regions(rgb, &[region.quad])?);
+                }
+                Expect::OneOf(candidates) => {
+                    let spellings: Vec<&str> = candidates.iter().map(String::as_str).collect();
+                    let scores = self.engine.score_region(rgb, &region.quad, &spellings)?;
+                    if let Some((text, confidence)) =
+                        reread::choose(candidates, &scores.candidates, scores.blank)
+                    {
+                        rereads.push(TextLine {
+                            quad: region.quad,
+                            text,
+                            confidence,
+                            char_positions: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        if rereads.is_empty() {
+            return Ok(first);
+        }
+        let lines = reread::merge(first.reading.lines.clone(), rereads);
+        Ok(match read_text(rgb, lines, side_hint) {
+            Ok(second) if second.reading.id_num == first.reading.id_num => TextReading {
+                reading: keep_first_where_read(first.reading, second.reading),
+                ..first
+            },
+            _ => first,
+        })
+    }
+}
+
+/// The text side of a reading: fields, side and where the card is, before the image checks.
+struct TextReading {
+    /// Fields filled; crops, quality and image warnings still empty.
+    reading: IdCardReading,
+    warnings: Vec<CardWarning>,
+    card: Option<CardBox>,
+    frame: UprightFrame,
 }
 
 /// Everything after recognition; separate from the models so it can be tested on its own.
@@ -103,6 +172,15 @@ pub fn interpret(
     lines: Vec<TextLine>,
     side_hint: Option<CardSide>,
 ) -> Result<IdCardReading, OcrError> {
+    Ok(assess_image(rgb, read_text(rgb, lines, side_hint)?))
+}
+
+/// Side, fields and card position from the recognised lines.
+fn read_text(
+    rgb: &RgbImage,
+    lines: Vec<TextLine>,
+    side_hint: Option<CardSide>,
+) -> Result<TextReading, OcrError> {
     if lines.is_empty() {
         return Err(OcrError::NoIdCard);
     }
@@ -151,14 +229,8 @@ pub fn interpret(
             if fields.id_num.is_empty() {
                 return Err(OcrError::FieldsUnreadable("the ID number"));
             }
-            let printed_male = match fields.sex.as_str() {
-                "男" => Some(true),
-                "女" => Some(false),
-                _ => None,
-            };
-            let printed_birth = birth_digits(&fields.birth.replace('/', "年"));
             reading.id_num_problems =
-                id_number::validate(&fields.id_num, printed_birth, printed_male);
+                id_number_problems(&fields.id_num, &fields.sex, &fields.birth);
             reading.name = fields.name;
             reading.sex = fields.sex;
             reading.nation = fields.nation;
@@ -178,6 +250,23 @@ pub fn interpret(
             reading.valid_date = fields.valid_date;
         }
     }
+    Ok(TextReading {
+        reading,
+        warnings,
+        card,
+        frame,
+    })
+}
+
+/// Crops, quality and the image-based warnings, on the card the text located.
+fn assess_image(rgb: &RgbImage, text: TextReading) -> IdCardReading {
+    let TextReading {
+        mut reading,
+        mut warnings,
+        card,
+        frame,
+    } = text;
+    let side = reading.side;
     if let Some(card) = card {
         let quad = frame.to_image(&card);
         if border_incomplete(&quad, rgb.width(), rgb.height()) {
@@ -187,6 +276,12 @@ pub fn interpret(
         let card_image = rectify(rgb, &quad, w, h);
         if looks_like_photocopy(&card_image) {
             warnings.push(CardWarning::Photocopy);
+        }
+        if looks_reshot(&card_image) {
+            warnings.push(CardWarning::Reshot);
+        }
+        if is_occluded(&card_image, side) {
+            warnings.push(CardWarning::Occluded);
         }
         if has_glare(&card_image) {
             warnings.push(CardWarning::Glare);
@@ -205,7 +300,37 @@ pub fn interpret(
         warnings.push(CardWarning::Blurry);
     }
     reading.warnings = warnings.iter().map(|w| w.code()).collect();
-    Ok(reading)
+    reading
+}
+
+/// The second reading's fields only where the first left them empty or invalid, so the
+/// targeted look can fill gaps but never overrule a field the first pass read.
+fn keep_first_where_read(first: IdCardReading, mut second: IdCardReading) -> IdCardReading {
+    let keep = |a: &String, b: &mut String| {
+        if !a.is_empty() {
+            b.clone_from(a);
+        }
+    };
+    keep(&first.name, &mut second.name);
+    keep(&first.sex, &mut second.sex);
+    if NATIONS.contains(&first.nation.as_str()) {
+        second.nation = first.nation;
+    }
+    keep(&first.birth, &mut second.birth);
+    keep(&first.address, &mut second.address);
+    second.id_num_problems = id_number_problems(&second.id_num, &second.sex, &second.birth);
+    second
+}
+
+/// Checks the ID number against itself and against the printed birth date and sex.
+fn id_number_problems(id_num: &str, sex: &str, birth: &str) -> Vec<IdNumberProblem> {
+    let printed_male = match sex {
+        "男" => Some(true),
+        "女" => Some(false),
+        _ => None,
+    };
+    let printed_birth = birth_digits(&birth.replace('/', "年"));
+    id_number::validate(id_num, printed_birth, printed_male)
 }
 
 /// Whether a line holds anything a card prints: a Chinese character or a digit.

@@ -1,9 +1,9 @@
 //! Packs text-line crops into the fixed-height, zero-padded batches the classifier and the
 //! recogniser take.
 
-use image::imageops::{resize, FilterType};
 use image::RgbImage;
 
+use crate::image_input::resize_bilinear;
 use crate::runtime::TensorF32;
 
 /// Resizes each crop to `height` keeping its aspect ratio (at most `width` wide), scales
@@ -15,7 +15,7 @@ pub fn pack_lines(crops: &[&RgbImage], height: u32, width: u32) -> TensorF32 {
     for (n, crop) in crops.iter().enumerate() {
         let ratio = crop.width() as f32 / crop.height().max(1) as f32;
         let scaled_w = ((height as f32 * ratio).ceil() as u32).clamp(1, width);
-        let resized = resize(*crop, scaled_w, height, FilterType::Triangle);
+        let resized = resize_bilinear(crop, scaled_w, height);
         let base = n * 3 * plane;
         for (x, y, pixel) in resized.enumerate_pixels() {
             let offset = y as usize * w + x as usize;

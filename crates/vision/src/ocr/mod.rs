@@ -18,6 +18,7 @@ mod layout;
 mod line_tensor;
 mod quality;
 mod recognizer;
+mod reread;
 
 pub use card_region::CARD_ASPECT;
 pub use engine::{OcrEngine, CLASSIFIER_FILE, DETECTOR_FILE, RECOGNIZER_FILE};
@@ -27,4 +28,4 @@ pub use geometry::{Point, Quad};
 pub use id_card::{interpret, IdCardReader, IdCardReading, CARD_IMAGE_SIZE};
 pub use id_number::IdNumberProblem;
 pub use layout::TextLine;
-pub use quality::CardWarning;
+pub use quality::{occluded_share, reshot_score, CardWarning};

@@ -717,3 +717,243 @@ pub fn photocopy(image: &RgbImage) -> RgbImage {
         Rgb([v, v, v])
     })
 }
+
+/// Maps a point given in card fractions (`u` across, `v` down) into the photo through the
+/// card's corners (bilinear, close enough for the small perspective of `photograph`).
+pub fn card_point(corners: [(f32, f32); 4], u: f32, v: f32) -> (f32, f32) {
+    let lerp =
+        |a: (f32, f32), b: (f32, f32), t: f32| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+    lerp(
+        lerp(corners[0], corners[1], u),
+        lerp(corners[3], corners[2], u),
+        v,
+    )
+}
+
+/// A photo shown on an LCD and photographed again.
+///
+/// The photo is scaled to the screen's resolution; every screen pixel is three vertical R, G,
+/// B sub-pixel stripes with dark gaps between them and a dark row (the black matrix) below,
+/// seen through a slight gamma change and colour cast. The camera looks at the screen slightly
+/// turned; its lens blurs the stripes a little and each of its pixels averages the light over
+/// its footprint, a little more than two stripes wide: the pixel grid is too fine for the
+/// sensor and folds back into a coarser moiré. Then sensor noise and JPEG.
+pub fn reshoot_screen(photo: &Photo, rng: &mut StdRng) -> Photo {
+    let src = &photo.image;
+    // Screen pixels across the shown photo: about one per photo pixel, as on a phone.
+    let screen_w = (src.width() as f32 * rng.gen_range(0.85..1.1f32)) as u32;
+    let screen_h =
+        ((screen_w as f32 * src.height() as f32 / src.width() as f32).round() as u32).max(1);
+    let shown = image::imageops::resize(
+        src,
+        screen_w,
+        screen_h,
+        image::imageops::FilterType::Triangle,
+    );
+    let gamma = rng.gen_range(0.85..1.15f32);
+    let cast = [
+        rng.gen_range(0.92..1.0f32),
+        rng.gen_range(0.95..1.0f32),
+        rng.gen_range(0.97..1.05f32),
+    ];
+    // The screen drawn in units of one sub-pixel stripe (a screen pixel is 3 × 3 units), each
+    // unit holding the light of its one lit channel times the share of it that is lit.
+    let stripe_lit = 1.0 - rng.gen_range(0.1..0.25f32);
+    let matrix = rng.gen_range(0.3..0.6f32);
+    let lit_share = stripe_lit * (3.0 - matrix) / 9.0;
+    let screen = RgbImage::from_fn(screen_w * 3, screen_h * 3, |u, v| {
+        let p = shown.get_pixel(u / 3, v / 3);
+        let channel = (u % 3) as usize;
+        let rows_lit = if v % 3 == 2 { 1.0 - matrix } else { 1.0 };
+        let light = ((f32::from(p[channel]) / 255.0).powf(gamma) * cast[channel]).min(1.0);
+        let mut out = Rgb([0, 0, 0]);
+        out[channel] = (light * stripe_lit * rows_lit * 255.0).round() as u8;
+        out
+    });
+    // Screen units per camera pixel: a screen pixel spans 1.15 to 1.6 camera pixels.
+    let units_per_px = rng.gen_range(1.9..2.6f32);
+    let lens_sigma = rng.gen_range(0.3..0.45f32) * units_per_px;
+    let screen = imageproc::filter::gaussian_blur_f32(&screen, lens_sigma);
+    let angle = rng.gen_range(-3.0..3.0f32).to_radians();
+    let (sin, cos) = angle.sin_cos();
+    let screen_units = (screen.width() as f32, screen.height() as f32);
+    let margin = 1.08;
+    let out_w = (screen_units.0 / units_per_px * margin) as u32;
+    let out_h = (screen_units.1 / units_per_px * margin) as u32;
+    let (ocx, ocy) = (out_w as f32 / 2.0, out_h as f32 / 2.0);
+    let (scx, scy) = (screen_units.0 / 2.0, screen_units.1 / 2.0);
+    // Camera pixel → screen units, and back for the card's corners.
+    let to_screen = |x: f32, y: f32| {
+        let (dx, dy) = ((x - ocx) * units_per_px, (y - ocy) * units_per_px);
+        (scx + dx * cos - dy * sin, scy + dx * sin + dy * cos)
+    };
+    let to_camera = |u: f32, v: f32| {
+        let (du, dv) = (u - scx, v - scy);
+        (
+            ocx + (du * cos + dv * sin) / units_per_px,
+            ocy + (-du * sin + dv * cos) / units_per_px,
+        )
+    };
+    let exposure = rng.gen_range(0.85..1.0f32) / lit_share;
+    let bezel = [12.0, 12.0, 14.0];
+    const SAMPLES: u32 = 3;
+    let mut shot = RgbImage::from_fn(out_w, out_h, |x, y| {
+        let mut sum = [0.0f32; 3];
+        let mut on_screen = 0;
+        for sy in 0..SAMPLES {
+            for sx in 0..SAMPLES {
+                let fx = x as f32 + (sx as f32 + 0.5) / SAMPLES as f32;
+                let fy = y as f32 + (sy as f32 + 0.5) / SAMPLES as f32;
+                let (u, v) = to_screen(fx, fy);
+                if u < 0.0 || v < 0.0 || u >= screen_units.0 - 1.0 || v >= screen_units.1 - 1.0 {
+                    continue;
+                }
+                on_screen += 1;
+                // Bilinear between the four nearest units.
+                let (u0, v0) = (u.floor(), v.floor());
+                let (a, b) = (u - u0, v - v0);
+                let (u0, v0) = (u0 as u32, v0 as u32);
+                for (du, dv, weight) in [
+                    (0, 0, (1.0 - a) * (1.0 - b)),
+                    (1, 0, a * (1.0 - b)),
+                    (0, 1, (1.0 - a) * b),
+                    (1, 1, a * b),
+                ] {
+                    let p = screen.get_pixel(u0 + du, v0 + dv);
+                    for c in 0..3 {
+                        sum[c] += weight * f32::from(p[c]);
+                    }
+                }
+            }
+        }
+        let n = (SAMPLES * SAMPLES) as f32;
+        let share = on_screen as f32 / n;
+        let value = |c: usize| (sum[c] / n * exposure + bezel[c] * (1.0 - share)).clamp(0.0, 255.0);
+        Rgb([0, 1, 2].map(|c| value(c) as u8))
+    });
+    let noise = rng.gen_range(1.0..4.0f32);
+    add_noise(&mut shot, rng, noise);
+    let quality = rng.gen_range(75..=95);
+    let scale = (
+        3.0 * screen_w as f32 / src.width() as f32,
+        3.0 * screen_h as f32 / src.height() as f32,
+    );
+    let corners = photo
+        .corners
+        .map(|(x, y)| to_camera(x * scale.0, y * scale.1));
+    Photo {
+        image: jpeg_round_trip(&shot, quality),
+        corners,
+    }
+}
+
+/// Lays a shaded, skin-toned thumb over the card from its left or top edge, short of the ID
+/// number, then re-encodes the photo.
+pub fn occlude_with_thumb(photo: &Photo, rng: &mut StdRng) -> RgbImage {
+    let corners = photo.corners;
+    let card_w = distance(corners[0], corners[1]);
+    let card_h = distance(corners[0], corners[3]);
+    let from_left = rng.gen_bool(0.5);
+    // Tip of the thumb and the direction it points in (card fractions).
+    let (tip, axis, half_width) = if from_left {
+        let v = rng.gen_range(0.35..0.5f32);
+        let u = rng.gen_range(0.2..0.3f32);
+        (
+            (u, v),
+            card_vector(corners, 1.0, 0.0),
+            card_h * rng.gen_range(0.14..0.17),
+        )
+    } else {
+        let u = rng.gen_range(0.2..0.45f32);
+        let v = rng.gen_range(0.3..0.42f32);
+        (
+            (u, v),
+            card_vector(corners, 0.0, 1.0),
+            card_w * rng.gen_range(0.085..0.1),
+        )
+    };
+    let tip = card_point(corners, tip.0, tip.1);
+    // The thumb reaches well past the card's edge, to the hand.
+    let half_length = 0.4 * card_w.max(card_h);
+    let centre = (tip.0 - axis.0 * half_length, tip.1 - axis.1 * half_length);
+    let skin = [
+        rng.gen_range(185.0..235.0f32),
+        rng.gen_range(135.0..180.0),
+        rng.gen_range(105.0..150.0),
+    ];
+    let mut image = photo.image.clone();
+    for (x, y, p) in image.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 - centre.0, y as f32 - centre.1);
+        let along = (dx * axis.0 + dy * axis.1) / half_length;
+        let across = (-dx * axis.1 + dy * axis.0) / half_width;
+        let r = (along * along + across * across).sqrt();
+        // One pixel of soft edge.
+        let cover = ((1.0 - r) * half_width.min(half_length)).clamp(0.0, 1.0);
+        if cover <= 0.0 {
+            continue;
+        }
+        // Rounded: lit along the middle, darker towards the sides; a paler nail at the tip.
+        let shade = 1.0 - 0.35 * across.abs().powi(2);
+        let nail = along > 0.78 && across.abs() < 0.55;
+        for c in 0..3 {
+            let mut value = skin[c] * shade;
+            if nail {
+                value = value * 0.7 + 255.0 * 0.3;
+            }
+            p[c] = (f32::from(p[c]) * (1.0 - cover) + value * cover).clamp(0.0, 255.0) as u8;
+        }
+    }
+    let noise = rng.gen_range(0.0..3.0f32);
+    add_noise(&mut image, rng, noise);
+    jpeg_round_trip(&image, rng.gen_range(80..=95))
+}
+
+/// Lays a dark, turned rectangle (a phone, a wallet) over the middle of the card, above the
+/// ID number, then re-encodes the photo.
+pub fn occlude_with_object(photo: &Photo, rng: &mut StdRng) -> RgbImage {
+    let corners = photo.corners;
+    let card_w = distance(corners[0], corners[1]);
+    let centre = card_point(
+        corners,
+        rng.gen_range(0.3..0.45f32),
+        rng.gen_range(0.4..0.55f32),
+    );
+    let (half_w, half_h) = (
+        card_w * rng.gen_range(0.08..0.13f32),
+        card_w * rng.gen_range(0.06..0.09f32),
+    );
+    let angle = rng.gen_range(-0.5..0.5f32);
+    let (sin, cos) = angle.sin_cos();
+    let base = rng.gen_range(20.0..70.0f32);
+    let colour = [0, 1, 2].map(|_| base + rng.gen_range(-8.0..8.0f32));
+    let mut image = photo.image.clone();
+    for (x, y, p) in image.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 - centre.0, y as f32 - centre.1);
+        let (a, b) = (dx * cos + dy * sin, -dx * sin + dy * cos);
+        let cover = (half_w - a.abs()).min(half_h - b.abs()).clamp(0.0, 1.0);
+        if cover <= 0.0 {
+            continue;
+        }
+        // A faint sheen across the object.
+        let sheen = 12.0 * (a / half_w);
+        for c in 0..3 {
+            let value = colour[c] + sheen;
+            p[c] = (f32::from(p[c]) * (1.0 - cover) + value * cover).clamp(0.0, 255.0) as u8;
+        }
+    }
+    let noise = rng.gen_range(0.0..3.0f32);
+    add_noise(&mut image, rng, noise);
+    jpeg_round_trip(&image, rng.gen_range(80..=95))
+}
+
+fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
+    (a.0 - b.0).hypot(a.1 - b.1)
+}
+
+/// Unit vector in the photo along the card direction (`du`, `dv`) given in card fractions.
+fn card_vector(corners: [(f32, f32); 4], du: f32, dv: f32) -> (f32, f32) {
+    let (x0, y0) = card_point(corners, 0.5, 0.5);
+    let (x1, y1) = card_point(corners, 0.5 + 0.1 * du, 0.5 + 0.1 * dv);
+    let length = (x1 - x0).hypot(y1 - y0).max(f32::EPSILON);
+    ((x1 - x0) / length, (y1 - y0) / length)
+}
