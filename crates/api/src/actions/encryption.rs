@@ -7,6 +7,15 @@ use crate::state::{AppState, Caller};
 use heshen_core::{ApiError, ErrorCode};
 use serde_json::{json, Value};
 
+/// The fields of an `Encryption` object, in requests and in response settings alike.
+const ENCRYPTION_FIELDS: [&str; 5] = [
+    "EncryptList",
+    "CiphertextBlob",
+    "Iv",
+    "Algorithm",
+    "TagList",
+];
+
 const ENCRYPTABLE_REQUEST_FIELDS: [&str; 2] = ["Name", "IdCard"];
 const ENCRYPTED_RESPONSE_FIELDS: [&str; 4] = ["IdCard", "Name", "OcrIdCard", "OcrName"];
 
@@ -44,13 +53,7 @@ pub fn decrypt_request(
     let Some(enc) = params.opt_object("Encryption")? else {
         return Ok(None);
     };
-    enc.allow_only(&[
-        "EncryptList",
-        "CiphertextBlob",
-        "Iv",
-        "Algorithm",
-        "TagList",
-    ])?;
+    enc.allow_only(&ENCRYPTION_FIELDS)?;
     let list = enc
         .opt_string_array("EncryptList")?
         .ok_or_else(|| ApiError::missing("Encryption.EncryptList"))?;
@@ -93,13 +96,7 @@ impl ResponseEncryption {
     pub fn parse(params: &Params) -> Result<Self, ApiError> {
         let fields = match params.opt_object("Encryption")? {
             Some(enc) => {
-                enc.allow_only(&[
-                    "EncryptList",
-                    "CiphertextBlob",
-                    "Iv",
-                    "Algorithm",
-                    "TagList",
-                ])?;
+                enc.allow_only(&ENCRYPTION_FIELDS)?;
                 check_algorithm(&enc)?;
                 true
             }
