@@ -1,38 +1,40 @@
-//! Settings of the API surface; the binary fills them from its layered configuration.
+//! Settings of the API gateway; the binary fills them from its layered configuration.
 
-use crate::ratelimit::RateLimits;
+use crate::limits::RateLimits;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
-pub struct ApiConfig {
-    /// Base URL users' browsers reach this server at; flow URLs are built on it.
-    pub public_url: String,
-    /// How long a BizToken can be used to perform the verification.
-    pub biz_token_ttl: Duration,
-    /// How long an EidToken can be used (FaceID: 600 s).
-    pub eid_token_ttl: Duration,
-    /// How long results stay retrievable after the flow ends; then they are erased.
-    pub result_retention: Duration,
+pub struct GatewayConfig {
     /// Allowed difference between X-TC-Timestamp and the server clock.
     pub signature_window: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Bytes of request bodies all connections may hold in memory at once; past that,
+    /// new requests are shed rather than queued.
+    pub body_budget_bytes: usize,
+    /// Requests being worked on at once; past that, new requests are shed.
+    pub max_in_flight: usize,
+    /// How long a client may take to send its body.
+    pub body_timeout: Duration,
+    /// How long one request may take from its headers to its answer.
+    pub request_timeout: Duration,
     pub rate_limits: RateLimits,
-    /// How long key and rule lookups are cached on a node.
-    pub cache_ttl: Duration,
+    /// TC3 lets a client leave the body out of the signature (`UNSIGNED-PAYLOAD`), as FaceID
+    /// does; a deployment can refuse that.
+    pub allow_unsigned_payload: bool,
 }
 
-impl Default for ApiConfig {
+impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
-            public_url: "http://127.0.0.1:8080".into(),
-            biz_token_ttl: Duration::from_secs(7200),
-            eid_token_ttl: Duration::from_secs(600),
-            result_retention: Duration::from_secs(3 * 24 * 3600),
             signature_window: Duration::from_secs(300),
             max_body_bytes: 12 * 1024 * 1024,
+            body_budget_bytes: 256 * 1024 * 1024,
+            max_in_flight: 1024,
+            body_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(60),
             rate_limits: RateLimits::default(),
-            cache_ttl: Duration::from_secs(5),
+            allow_unsigned_payload: true,
         }
     }
 }

@@ -1,16 +1,82 @@
 //! The single API 3.0 endpoint: reads the request, authenticates it, applies the
 //! rate limit and hands the fields to the action.
+//!
+//! Memory and time are bounded before anything is trusted: a request must find a free
+//! in-flight slot and room in the body budget for its declared length, or it is shed at once;
+//! a TC3 request's credential (SecretId, timestamp, version) is checked from its headers
+//! before its body is read; the body must arrive within `body_timeout`, and the whole
+//! request is answered within `request_timeout`.
 
 use crate::actions;
+use crate::config::GatewayConfig;
 use crate::envelope;
+use crate::limits::RateLimiter;
 use crate::params::Params;
-use crate::state::{AppState, Caller};
+use crate::wire::service_error;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use heshen_core::sign::{tc3, v1, verify};
-use heshen_core::{ApiError, ErrorCode};
+use heshen_core::{Action, ApiError, ErrorCode};
+use heshen_service::state::KeyEntry;
+use heshen_service::AppState;
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
+
+/// The authenticated caller of an action.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub secret_id: String,
+    pub app_id: String,
+}
+
+/// The gateway's state: the application, and what the edge itself keeps.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<GatewayInner>,
+}
+
+struct GatewayInner {
+    service: AppState,
+    config: GatewayConfig,
+    limiter: RateLimiter,
+    in_flight: Arc<Semaphore>,
+    /// One permit per KiB of request body held in memory.
+    body_budget: Arc<Semaphore>,
+}
+
+impl Gateway {
+    pub fn new(service: AppState, config: GatewayConfig) -> Self {
+        Self {
+            inner: Arc::new(GatewayInner {
+                limiter: RateLimiter::new(&config.rate_limits),
+                in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+                body_budget: Arc::new(Semaphore::new(kib(config.body_budget_bytes).max(1))),
+                service,
+                config,
+            }),
+        }
+    }
+
+    pub fn service(&self) -> &AppState {
+        &self.inner.service
+    }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+}
+
+fn kib(bytes: usize) -> usize {
+    bytes.div_ceil(1024)
+}
 
 pub const API_VERSION: &str = "2018-03-01";
 
@@ -31,18 +97,39 @@ const V1_COMMON: [&str; 11] = [
 
 /// An authenticated request, ready for its action.
 pub struct Authenticated {
-    pub action: String,
+    pub action: Action,
     pub caller: Caller,
     pub params: Params,
 }
 
-pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+pub async fn handle(State(gateway): State<Gateway>, request: Request) -> Response {
     let request_id = envelope::new_request_id();
     let trace_id = request.headers().get("x-tc-traceid").cloned();
-    let (response, close) = match process(&state, request).await {
+    // Never personal data in the span: ids and the action name only.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        action = tracing::field::Empty,
+        app = tracing::field::Empty,
+    );
+    let limit = gateway.config().request_timeout;
+    let outcome = tokio::time::timeout(limit, process(&gateway, request).instrument(span.clone()))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Rejection {
+                error: ApiError::internal(format!(
+                    "The request took longer than {} s and was abandoned.",
+                    limit.as_secs()
+                )),
+                close: true,
+            })
+        });
+    let (response, close) = match outcome {
         Ok(fields) => (envelope::success(&request_id, fields), false),
         Err(Rejection { error, close }) => {
-            tracing::debug!(code = %error.code, message = %error.message, "request refused");
+            span.in_scope(
+                || tracing::debug!(code = %error.code, message = %error.message, "request refused"),
+            );
             (envelope::error(&request_id, &error), close)
         }
     };
@@ -77,7 +164,24 @@ impl From<ApiError> for Rejection {
     }
 }
 
-async fn process(state: &AppState, request: Request) -> Result<serde_json::Value, Rejection> {
+fn shed(what: &str) -> Rejection {
+    Rejection {
+        error: ApiError::new(
+            ErrorCode::RequestLimitExceeded,
+            format!("The server is at its limit of {what}; retry shortly."),
+        ),
+        close: true,
+    }
+}
+
+async fn process(gateway: &Gateway, request: Request) -> Result<serde_json::Value, Rejection> {
+    let _slot = gateway
+        .inner
+        .in_flight
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| shed("requests in flight"))?;
+    let state = gateway.service();
     let (parts, body) = request.into_parts();
     if parts.method != Method::POST && parts.method != Method::GET {
         return Err(ApiError::new(
@@ -89,12 +193,33 @@ async fn process(state: &AppState, request: Request) -> Result<serde_json::Value
         )
         .into());
     }
-    let body = read_body(body, &parts.headers, state.config().max_body_bytes).await?;
+    let limit = gateway.config().max_body_bytes;
+    let declared = declared_length(&parts.headers, limit)?;
+    // TC3 carries its credential in headers: check it before reading a byte of body.
+    let early = if parts.headers.contains_key(header::AUTHORIZATION) {
+        Some(tc3_credential(gateway, &parts.headers).await?)
+    } else {
+        None
+    };
+    let (body, _budget) = read_body(gateway, body, declared.unwrap_or(limit), limit).await?;
     let query = parts.uri.query().unwrap_or("");
-    let request = authenticate(state, &parts.method, &parts.headers, query, &body).await?;
-    if !state
+    let request = match early {
+        Some(credential) => authenticate_tc3(
+            gateway,
+            credential,
+            &parts.method,
+            &parts.headers,
+            query,
+            &body,
+        )?,
+        None => authenticate_v1(gateway, &parts.method, &parts.headers, query, &body).await?,
+    };
+    tracing::Span::current()
+        .record("action", request.action.as_str())
+        .record("app", request.caller.app_id.as_str());
+    if !gateway
         .limiter()
-        .try_acquire(&request.caller.secret_id, &request.action)
+        .try_acquire(&request.caller.secret_id, request.action)
     {
         return Err(ApiError::new(
             ErrorCode::RequestLimitExceeded,
@@ -108,26 +233,73 @@ async fn process(state: &AppState, request: Request) -> Result<serde_json::Value
     Ok(actions::dispatch(state, &request).await?)
 }
 
-async fn read_body(
-    body: Body,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<bytes::Bytes, Rejection> {
-    let too_large = || Rejection {
+fn too_large(limit: usize) -> Rejection {
+    Rejection {
         error: ApiError::new(
             ErrorCode::RequestSizeLimitExceeded,
             format!("The request body exceeds the {limit}-byte limit."),
         ),
         close: true,
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
     }
-    to_bytes(body, limit).await.map_err(|_| too_large())
+}
+
+/// The declared body length, refused at once when over the limit.
+fn declared_length(headers: &HeaderMap, limit: usize) -> Result<Option<usize>, Rejection> {
+    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    let declared = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            Rejection::from(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "The Content-Length header is not a number.",
+            ))
+        })?;
+    if declared > limit as u64 {
+        return Err(too_large(limit));
+    }
+    Ok(Some(declared as usize))
+}
+
+/// Reads at most `limit` bytes within the body timeout, holding `expected` bytes of the
+/// body budget (or shedding the request when the budget has no room).
+async fn read_body(
+    gateway: &Gateway,
+    body: Body,
+    expected: usize,
+    limit: usize,
+) -> Result<(bytes::Bytes, Option<OwnedSemaphorePermit>), Rejection> {
+    let budget = if expected == 0 {
+        None
+    } else {
+        let permits = u32::try_from(kib(expected)).unwrap_or(u32::MAX);
+        Some(
+            gateway
+                .inner
+                .body_budget
+                .clone()
+                .try_acquire_many_owned(permits)
+                .map_err(|_| shed("request bodies held in memory"))?,
+        )
+    };
+    let timeout = gateway.config().body_timeout;
+    match tokio::time::timeout(timeout, to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok((bytes, budget)),
+        Ok(Err(_)) => Err(too_large(limit)),
+        Err(_) => Err(Rejection {
+            error: ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "The request body did not arrive within {} s.",
+                    timeout.as_secs()
+                ),
+            ),
+            close: true,
+        }),
+    }
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
@@ -139,20 +311,6 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>,
                 format!("The header {name} is not valid text."),
             )
         }),
-    }
-}
-
-async fn authenticate(
-    state: &AppState,
-    method: &Method,
-    headers: &HeaderMap,
-    query: &str,
-    body: &[u8],
-) -> Result<Authenticated, ApiError> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        authenticate_tc3(state, method, headers, query, body).await
-    } else {
-        authenticate_v1(state, method, headers, query, body).await
     }
 }
 
@@ -174,14 +332,32 @@ fn check_action_name(action: Option<&str>) -> Result<String, ApiError> {
     }
 }
 
-fn check_timestamp(state: &AppState, raw: Option<&str>) -> Result<i64, ApiError> {
+/// The action a request names: unknown names are told apart from those heshen cannot do.
+/// Judged only once the signature holds, so strangers learn nothing from it.
+fn check_action(name: &str) -> Result<Action, ApiError> {
+    let action = Action::parse(name).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidAction,
+            format!("The action `{name}` does not exist in faceid 2018-03-01."),
+        )
+    })?;
+    match action.unsupported_reason() {
+        Some(reason) => Err(ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            format!("{action} is not supported by heshen: {reason}"),
+        )),
+        None => Ok(action),
+    }
+}
+
+fn check_timestamp(gateway: &Gateway, raw: Option<&str>) -> Result<i64, ApiError> {
     let raw = raw.ok_or_else(|| ApiError::missing("Timestamp"))?;
     let timestamp: i64 = raw
         .trim()
         .parse()
         .map_err(|_| ApiError::invalid("Timestamp", "it must be Unix seconds"))?;
-    let window = state.config().signature_window.as_secs() as i64;
-    let skew = (state.clock().now_secs() - timestamp).abs();
+    let window = gateway.config().signature_window.as_secs();
+    let skew = gateway.service().clock().now_secs().abs_diff(timestamp);
     if skew > window {
         return Err(ApiError::new(
             ErrorCode::AuthFailureSignatureExpire,
@@ -191,8 +367,8 @@ fn check_timestamp(state: &AppState, raw: Option<&str>) -> Result<i64, ApiError>
     Ok(timestamp)
 }
 
-async fn lookup_key(state: &AppState, secret_id: &str) -> Result<crate::state::KeyEntry, ApiError> {
-    match state.api_key(secret_id).await? {
+async fn lookup_key(state: &AppState, secret_id: &str) -> Result<KeyEntry, ApiError> {
+    match state.api_key(secret_id).await.map_err(service_error)? {
         Some(key) if key.enabled => Ok(key),
         _ => Err(ApiError::new(
             ErrorCode::AuthFailureSecretIdNotFound,
@@ -208,13 +384,15 @@ fn signature_failure() -> ApiError {
     )
 }
 
-async fn authenticate_tc3(
-    state: &AppState,
-    method: &Method,
-    headers: &HeaderMap,
-    query: &str,
-    body: &[u8],
-) -> Result<Authenticated, ApiError> {
+/// What a TC3 request's headers establish before its body is read.
+struct Tc3Credential {
+    auth: tc3::Authorization,
+    action: String,
+    timestamp: i64,
+    key: KeyEntry,
+}
+
+async fn tc3_credential(gateway: &Gateway, headers: &HeaderMap) -> Result<Tc3Credential, ApiError> {
     let authorization = header_str(headers, "authorization")?.unwrap_or("");
     let auth = tc3::Authorization::parse(authorization).map_err(|e| {
         ApiError::new(
@@ -224,7 +402,7 @@ async fn authenticate_tc3(
     })?;
     let action = check_action_name(header_str(headers, "x-tc-action")?)?;
     check_version(header_str(headers, "x-tc-version")?)?;
-    let timestamp = check_timestamp(state, header_str(headers, "x-tc-timestamp")?)?;
+    let timestamp = check_timestamp(gateway, header_str(headers, "x-tc-timestamp")?)?;
     if tc3::utc_date(timestamp).as_deref() != Some(auth.date.as_str()) {
         return Err(ApiError::new(
             ErrorCode::AuthFailureSignatureFailure,
@@ -241,8 +419,37 @@ async fn authenticate_tc3(
             ),
         ));
     }
-    let key = lookup_key(state, &auth.secret_id).await?;
+    if !gateway.config().allow_unsigned_payload
+        && header_str(headers, "x-tc-content-sha256")? == Some(tc3::UNSIGNED_PAYLOAD)
+    {
+        return Err(ApiError::new(
+            ErrorCode::AuthFailureSignatureFailure,
+            "This server requires the request body to be signed; UNSIGNED-PAYLOAD is refused.",
+        ));
+    }
+    let key = lookup_key(gateway.service(), &auth.secret_id).await?;
+    Ok(Tc3Credential {
+        auth,
+        action,
+        timestamp,
+        key,
+    })
+}
 
+fn authenticate_tc3(
+    _gateway: &Gateway,
+    credential: Tc3Credential,
+    method: &Method,
+    headers: &HeaderMap,
+    query: &str,
+    body: &[u8],
+) -> Result<Authenticated, ApiError> {
+    let Tc3Credential {
+        auth,
+        action,
+        timestamp,
+        key,
+    } = credential;
     let mut header_pairs: Vec<(String, &str)> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
         if let Ok(v) = value.to_str() {
@@ -257,10 +464,10 @@ async fn authenticate_tc3(
         headers: &header_refs,
         body,
     };
-    if !verify::verify_tc3(&parts, &auth, &key.secret_key, timestamp) {
+    if !verify::verify_tc3(&parts, &auth, key.secret_key.expose_secret(), timestamp) {
         return Err(signature_failure());
     }
-
+    let action = check_action(&action)?;
     let params = if method == Method::GET {
         Params::from_form(&form_pairs(query.as_bytes()))?
     } else {
@@ -314,7 +521,7 @@ fn parse_post_body(headers: &HeaderMap, body: &[u8]) -> Result<Params, ApiError>
 }
 
 async fn authenticate_v1(
-    state: &AppState,
+    gateway: &Gateway,
     method: &Method,
     headers: &HeaderMap,
     query: &str,
@@ -340,7 +547,7 @@ async fn authenticate_v1(
     };
     let action = check_action_name(get("Action"))?;
     check_version(get("Version"))?;
-    let timestamp = check_timestamp(state, get("Timestamp"))?;
+    let timestamp = check_timestamp(gateway, get("Timestamp"))?;
     let nonce = get("Nonce").ok_or_else(|| ApiError::missing("Nonce"))?;
     nonce
         .parse::<u64>()
@@ -348,6 +555,7 @@ async fn authenticate_v1(
     let secret_id = get("SecretId").ok_or_else(|| ApiError::missing("SecretId"))?;
     let signing = v1::Method::parse(get("SignatureMethod").unwrap_or("HmacSHA1"))
         .ok_or_else(|| ApiError::invalid("SignatureMethod", "it must be HmacSHA1 or HmacSHA256"))?;
+    let state = gateway.service();
     let key = lookup_key(state, secret_id).await?;
     let host = header_str(headers, "host")?.unwrap_or("");
     if !verify::verify_v1(
@@ -355,24 +563,25 @@ async fn authenticate_v1(
         host,
         &pairs,
         signing,
-        &key.secret_key,
+        key.secret_key.expose_secret(),
         signature,
     ) {
         return Err(signature_failure());
     }
     // Checked only after the signature so nobody can burn another caller's nonces.
-    let window_ms = state.config().signature_window.as_millis() as i64;
+    let window_ms = gateway.config().signature_window.as_millis() as i64;
     let fresh = state
         .store()
         .remember_nonce(secret_id, nonce, timestamp * 1000 + window_ms)
         .await
-        .map_err(crate::state::storage_error)?;
+        .map_err(|e| service_error(e.into()))?;
     if !fresh {
         return Err(ApiError::new(
             ErrorCode::AuthFailureSignatureFailure,
             "This Nonce was already used with this SecretId: the request is a replay.",
         ));
     }
+    let action = check_action(&action)?;
     let business: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| !V1_COMMON.contains(&k.as_str()))

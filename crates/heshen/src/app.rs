@@ -1,23 +1,30 @@
-//! Building and running the server: storage, the API router, the retention purge
-//! and graceful shutdown.
+//! Building and running the server: storage, the application state, the API gateway, the
+//! retention purge, bounded connections and a graceful shutdown with a bounded drain.
 
 use crate::settings::Settings;
 use anyhow::Context;
-use heshen_api::AppState;
+use heshen_api::Gateway;
+use heshen_service::authority::HttpSource;
+use heshen_service::keys::KeyRing;
+use heshen_service::vision::Vision;
+use heshen_service::AppState;
 use heshen_store::{MasterKey, Store, StoreConfig};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 pub struct Application {
     pub addr: SocketAddr,
     pub state: AppState,
+    pub gateway: Gateway,
     pub public_url: String,
     listener: TcpListener,
+    max_connections: usize,
     purge_interval: Duration,
+    shutdown_grace: Duration,
 }
 
 /// The master key: from settings when given (shared by all nodes), else the data dir's key file.
@@ -28,20 +35,6 @@ pub fn master_key(settings: &Settings, data_dir: &Path) -> anyhow::Result<Master
             MasterKey::load_or_create(data_dir.join("master.key")).context("reading the master key")
         }
     }
-}
-
-/// The root that eID merchant keys and app encryption keys are derived from; the same on
-/// every node sharing the master key.
-pub fn key_root(master: &MasterKey) -> [u8; 32] {
-    // The label predates app encryption keys; changing it would change every merchant key.
-    derive_key(master, "heshen eid root v1")
-}
-
-/// Keys for separate purposes are derived from the master key, never reused.
-fn derive_key(master: &MasterKey, purpose: &str) -> [u8; 32] {
-    let mut mac = Hmac::<Sha256>::new_from_slice(master.bytes()).expect("any key length");
-    mac.update(purpose.as_bytes());
-    mac.finalize().into_bytes().into()
 }
 
 pub async fn open_store(
@@ -61,6 +54,29 @@ pub async fn open_store(
     Ok((store, master))
 }
 
+/// The application state over an open store, with the authority source the settings name.
+pub fn application_state(
+    settings: &Settings,
+    store: Store,
+    master: &MasterKey,
+    public_url: String,
+) -> anyhow::Result<AppState> {
+    let state = AppState::new(
+        store,
+        settings.service_config(public_url)?,
+        KeyRing::from_master(master),
+    )?;
+    if let Some(url) = &settings.authority_url {
+        let source = HttpSource::new(
+            url,
+            settings.authority_token.clone().map(Into::into),
+            state.outbound().clone(),
+        );
+        state.use_authority(Arc::new(source));
+    }
+    Ok(state)
+}
+
 impl Application {
     pub async fn build(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<Self> {
         let (store, master) = open_store(settings, &data_dir).await?;
@@ -69,60 +85,64 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url(&addr.to_string());
-        let state = match &settings.authority_url {
-            Some(url) => AppState::with_authority(
-                store,
-                settings.api_config(public_url.clone()),
-                key_root(&master),
-                std::sync::Arc::new(heshen_api::authority::HttpSource::new(
-                    url,
-                    settings.authority_token.clone(),
-                    Duration::from_secs(5),
-                )?),
-            ),
-            None => AppState::new(
-                store,
-                settings.api_config(public_url.clone()),
-                key_root(&master),
-            ),
-        };
+        let state = application_state(settings, store, &master, public_url.clone())?;
         if let Some(vision) = load_vision(settings, &data_dir)? {
             state.attach_vision(vision);
         }
+        let gateway = Gateway::new(state.clone(), settings.gateway_config()?);
         Ok(Self {
             addr,
             state,
+            gateway,
             public_url,
             listener,
+            max_connections: settings.max_connections.max(1),
             purge_interval: Duration::from_secs(settings.purge_interval_secs.max(1)),
+            shutdown_grace: Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests and pending writes.
+    /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests
+    /// `shutdown_grace` to finish, stops the background work and flushes pending writes.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_loop(self.state.clone(), self.purge_interval));
-        let router = heshen_api::router(self.state.clone()).layer(
+        let stop = CancellationToken::new();
+        let purge = tokio::spawn(heshen_service::jobs::purge_loop(
+            self.state.clone(),
+            self.purge_interval,
+            stop.child_token(),
+        ));
+        let router = heshen_api::router(self.gateway.clone()).layer(
             tower_http::catch_panic::CatchPanicLayer::custom(panic_response),
         );
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
-        purge.abort();
+        let draining = stop.clone();
+        let listener = crate::listener::Bounded::new(self.listener, self.max_connections);
+        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+            shutdown.await;
+            draining.cancel();
+        });
+        let grace = self.shutdown_grace;
+        let served = tokio::select! {
+            served = server => served.context("serving HTTP"),
+            _ = async { stop.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish in time; dropping them");
+                Ok(())
+            }
+        };
+        stop.cancel();
+        if let Err(err) = purge.await {
+            tracing::warn!(%err, "the retention purge task ended abnormally");
+        }
         self.state.store().close().await;
-        Ok(())
+        served
     }
 }
 
 /// Loads the vision engine as `settings.vision` asks: `off`, `auto` (warn and go on without it)
 /// or `required`.
-pub fn load_vision(
-    settings: &Settings,
-    data_dir: &Path,
-) -> anyhow::Result<Option<heshen_api::vision::Vision>> {
+pub fn load_vision(settings: &Settings, data_dir: &Path) -> anyhow::Result<Option<Vision>> {
     if settings.vision == "off" {
         return Ok(None);
     }
@@ -132,8 +152,7 @@ pub fn load_vision(
     let loaded = heshen_vision::Engine::new(config)
         .map_err(|e| e.to_string())
         .and_then(|engine| {
-            heshen_api::vision::Vision::new(engine, settings.vision_concurrency)
-                .map_err(|e| e.to_string())
+            Vision::new(engine, settings.vision_concurrency).map_err(|e| e.to_string())
         });
     match loaded {
         Ok(vision) => {
@@ -157,20 +176,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
         &heshen_api::envelope::new_request_id(),
         &heshen_core::ApiError::internal("The server hit an internal error."),
     )
-}
-
-pub async fn purge_loop(state: AppState, every: Duration) {
-    let mut ticker = tokio::time::interval(every);
-    loop {
-        ticker.tick().await;
-        match state.store().purge(state.clock().now_ms()).await {
-            Ok(report) if report.flows + report.media_objects + report.nonces > 0 => {
-                tracing::info!(?report, "erased expired results")
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(%err, "retention purge failed; will retry"),
-        }
-    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

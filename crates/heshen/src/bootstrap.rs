@@ -1,7 +1,8 @@
 //! First start: a fresh deployment gets a demo app, API key and business flow so
 //! that the very first `heshen serve` can answer a real call.
 
-use heshen_core::rule::{MerchantConfig, ReviewStatus, RuleConfig};
+use heshen_core::rule::{MerchantConfig, RuleConfig};
+use heshen_service::admin::{self, Actor};
 use heshen_store::{NewApiKey, Store};
 
 pub const DEFAULT_APP: &str = "default";
@@ -17,40 +18,28 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<Option<Demo>> {
     if !store.list_api_keys().await?.is_empty() {
         return Ok(None);
     }
-    let key = store.create_api_key(DEFAULT_APP, "demo").await?;
+    let key = admin::create_api_key(store, Actor::SYSTEM, DEFAULT_APP, "demo").await?;
     let rule_id = create_rule(store, DEFAULT_APP, &RuleConfig::default()).await?;
     Ok(Some(Demo { key, rule_id }))
 }
 
+/// Creates an approved business flow on behalf of heshen itself.
 pub async fn create_rule(
     store: &Store,
     app_id: &str,
     config: &RuleConfig,
 ) -> anyhow::Result<String> {
-    config.validate()?;
-    store.ensure_app(app_id, app_id).await?;
-    let value = serde_json::to_value(config)?;
-    Ok(store
-        .create_rule(
-            app_id,
-            &config.name,
-            &value,
-            ReviewStatus::Approved.as_str(),
-        )
-        .await?)
+    Ok(admin::create_rule(store, Actor::SYSTEM, app_id, config).await?)
 }
 
+/// Creates an approved eID merchant on behalf of heshen itself.
 pub async fn create_merchant(
     store: &Store,
     app_id: &str,
     name: &str,
     config: &MerchantConfig,
 ) -> anyhow::Result<String> {
-    store.ensure_app(app_id, app_id).await?;
-    let value = serde_json::to_value(config)?;
-    Ok(store
-        .create_merchant(app_id, name, &value, ReviewStatus::Approved.as_str())
-        .await?)
+    Ok(admin::create_merchant(store, Actor::SYSTEM, app_id, name, config).await?)
 }
 
 pub fn demo_banner(demo: &Demo, url: &str) -> String {

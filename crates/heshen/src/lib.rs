@@ -3,4 +3,5 @@
 
 pub mod app;
 pub mod bootstrap;
+pub mod listener;
 pub mod settings;

@@ -80,7 +80,8 @@ enum Command {
 const GLOBAL_QUEUE_INTERVAL: u32 = 4;
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.data_dir = heshen::settings::resolve_data_dir(&cli.data_dir)?;
     let mut settings = heshen::settings::Settings::load(&cli.data_dir, cli.config.as_deref())?;
     tracing_subscriber::fmt()
         .with_env_filter(

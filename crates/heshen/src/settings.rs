@@ -3,12 +3,13 @@
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use heshen_service::outbound::{Network, OutboundPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Address `heshen serve` listens on.
@@ -42,28 +43,57 @@ pub struct Settings {
     pub vision: String,
     /// Vision inferences running at once (each uses the runtime's intra-op threads).
     pub vision_concurrency: usize,
-    /// An HTTP authority source (see `heshen_api::authority::HttpSource`); default: the built-in registry.
+    /// An HTTP authority source (see `heshen_service::authority::HttpSource`); default: the built-in registry.
     pub authority_url: Option<String>,
     pub authority_token: Option<String>,
+    /// Non-public networks (`10.0.0.0/8`, `127.0.0.1`) that outbound requests may reach:
+    /// caller-given `ImageUrl`/`VideoUrl` and the authority source. Empty: public addresses only.
+    pub outbound_allow: Vec<String>,
+    /// Accept TC3 requests whose body is not signed (`UNSIGNED-PAYLOAD`), as FaceID does.
+    pub allow_unsigned_payload: bool,
+    /// Open connections at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Requests worked on at once; further requests are shed with `RequestLimitExceeded`.
+    pub max_in_flight: usize,
+    /// Bytes of request bodies held in memory at once across all connections.
+    pub body_budget_bytes: usize,
+    pub body_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    /// On shutdown, how long in-flight requests may take to finish before they are dropped.
+    pub shutdown_grace_secs: u64,
+}
+
+impl std::fmt::Debug for Settings {
+    /// Everything but the secrets (`master_key`, `authority_token`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = serde_json::to_value(self).unwrap_or_default();
+        for secret in ["master_key", "authority_token"] {
+            if let Some(v) = shown.get_mut(secret).filter(|v| !v.is_null()) {
+                *v = serde_json::Value::String("<redacted>".into());
+            }
+        }
+        write!(f, "Settings {shown}")
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        let api = heshen_api::ApiConfig::default();
+        let service = heshen_service::ServiceConfig::default();
+        let api = heshen_api::GatewayConfig::default();
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             database_url: None,
             media_url: None,
             master_key: None,
-            biz_token_ttl_secs: api.biz_token_ttl.as_secs(),
-            eid_token_ttl_secs: api.eid_token_ttl.as_secs(),
-            result_retention_secs: api.result_retention.as_secs(),
+            biz_token_ttl_secs: service.biz_token_ttl.as_secs(),
+            eid_token_ttl_secs: service.eid_token_ttl.as_secs(),
+            result_retention_secs: service.result_retention.as_secs(),
             signature_window_secs: api.signature_window.as_secs(),
             max_body_bytes: api.max_body_bytes,
             rate_limit_default: api.rate_limits.default_per_second,
-            rate_limits: api.rate_limits.per_action,
-            cache_ttl_secs: api.cache_ttl.as_secs(),
+            rate_limits: HashMap::new(),
+            cache_ttl_secs: service.cache_ttl.as_secs(),
             purge_interval_secs: 60,
             log: "info".into(),
             models_dir: None,
@@ -71,6 +101,14 @@ impl Default for Settings {
             vision_concurrency: 2,
             authority_url: None,
             authority_token: None,
+            outbound_allow: Vec::new(),
+            allow_unsigned_payload: api.allow_unsigned_payload,
+            max_connections: 16_384,
+            max_in_flight: api.max_in_flight,
+            body_budget_bytes: api.body_budget_bytes,
+            body_timeout_secs: api.body_timeout.as_secs(),
+            request_timeout_secs: api.request_timeout.as_secs(),
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -121,26 +159,53 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{bound}"))
     }
 
-    pub fn api_config(&self, public_url: String) -> heshen_api::ApiConfig {
-        heshen_api::ApiConfig {
+    pub fn service_config(
+        &self,
+        public_url: String,
+    ) -> anyhow::Result<heshen_service::ServiceConfig> {
+        let allow = self
+            .outbound_allow
+            .iter()
+            .map(|n| Network::parse(n))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
+        Ok(heshen_service::ServiceConfig {
             public_url,
             biz_token_ttl: Duration::from_secs(self.biz_token_ttl_secs),
             eid_token_ttl: Duration::from_secs(self.eid_token_ttl_secs),
             result_retention: Duration::from_secs(self.result_retention_secs),
+            cache_ttl: Duration::from_secs(self.cache_ttl_secs),
+            outbound: OutboundPolicy {
+                allow,
+                ..OutboundPolicy::default()
+            },
+        })
+    }
+
+    pub fn gateway_config(&self) -> anyhow::Result<heshen_api::GatewayConfig> {
+        let rate_limits = heshen_api::limits::RateLimits {
+            default_per_second: self.rate_limit_default,
+            ..heshen_api::limits::RateLimits::default()
+        }
+        .with_overrides(&self.rate_limits)
+        .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(heshen_api::GatewayConfig {
             signature_window: Duration::from_secs(self.signature_window_secs),
             max_body_bytes: self.max_body_bytes,
-            rate_limits: heshen_api::ratelimit::RateLimits {
-                default_per_second: self.rate_limit_default,
-                per_action: self.rate_limits.clone(),
-            },
-            cache_ttl: Duration::from_secs(self.cache_ttl_secs),
-        }
+            body_budget_bytes: self.body_budget_bytes.max(self.max_body_bytes),
+            max_in_flight: self.max_in_flight,
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            rate_limits,
+            allow_unsigned_payload: self.allow_unsigned_payload,
+        })
     }
 }
 
-/// The data directory: flag, then `HESHEN_DATA_DIR`, then `./data`.
-pub fn default_data_dir() -> PathBuf {
-    PathBuf::from("data")
+/// The data directory as given (flag, `HESHEN_DATA_DIR` or `./data`), made absolute against
+/// the working directory: media and database URLs are built from it and must be absolute.
+pub fn resolve_data_dir(given: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(given).map_err(|e| anyhow::anyhow!("the data dir {}: {e}", given.display()))
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ async fn bills_list_every_flow_of_the_day_with_its_billed_attempts() {
 
     // One user fails once (low similarity, billed) and then passes (billed).
     let token = tokens[0].clone();
-    heshen_api::flows::update(&state, &token, FlowKind::Detect, |flow, now| {
+    heshen_service::flows::update(&state, &token, FlowKind::Detect, |flow, now| {
         flow.start(now)?;
         flow.record_attempt(now, "seq-1".into(), outcome(0, 2016, 41.5))?;
         flow.record_attempt(now + 1, "seq-2".into(), outcome(0, 0, 93.25))
@@ -85,7 +85,9 @@ async fn bills_list_every_flow_of_the_day_with_its_billed_attempts() {
     let bills = first["WeChatBillDetails"].as_array().unwrap();
     assert_eq!(bills.len(), 100);
     assert_eq!(first["HasNextPage"], true);
-    assert_eq!(first["NextCursor"], 100);
+    let next = first["NextCursor"]
+        .as_u64()
+        .expect("NextCursor is an integer");
     let paid = bills
         .iter()
         .find(|b| b["BizToken"] == token.as_str())
@@ -102,28 +104,58 @@ async fn bills_list_every_flow_of_the_day_with_its_billed_attempts() {
     );
     assert_eq!(details[1]["Name"], "*三");
 
+    // The cursor is a position, not a count: erasing a flow the first page returned
+    // neither skips nor repeats anything on the next page.
+    let first_page: Vec<String> = bills
+        .iter()
+        .map(|b| b["BizToken"].as_str().unwrap().to_string())
+        .collect();
+    store.erase_flow(&first_page[1]).await.unwrap();
     let second = client
         .call(
             "GetWeChatBillDetails",
-            &json!({"Date": date, "Cursor": 100, "RuleId": rule}),
+            &json!({"Date": date, "Cursor": next, "RuleId": rule}),
         )
         .await
         .unwrap();
-    assert_eq!(second["WeChatBillDetails"].as_array().unwrap().len(), 4);
+    let rest: Vec<String> = second["WeChatBillDetails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["BizToken"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rest.len(), 4, "{second}");
+    assert!(rest.iter().all(|t| !first_page.contains(t)));
     assert_eq!(second["HasNextPage"], false);
 
-    let all_rules = client
+    let mut all_rules = 0;
+    let mut cursor = 0;
+    loop {
+        let page = client
+            .call(
+                "GetWeChatBillDetails",
+                &json!({"Date": date, "Cursor": cursor}),
+            )
+            .await
+            .unwrap();
+        all_rules += page["WeChatBillDetails"].as_array().unwrap().len();
+        if page["HasNextPage"] != true {
+            break;
+        }
+        cursor = page["NextCursor"].as_u64().unwrap();
+    }
+    assert_eq!(
+        all_rules, 104,
+        "without RuleId every rule counts (one flow was erased)"
+    );
+    let nonsense = client
         .call(
             "GetWeChatBillDetails",
-            &json!({"Date": date, "Cursor": 100}),
+            &json!({"Date": date, "Cursor": u64::MAX}),
         )
         .await
-        .unwrap();
-    assert_eq!(
-        all_rules["WeChatBillDetails"].as_array().unwrap().len(),
-        5,
-        "without RuleId every rule counts"
-    );
+        .unwrap_err();
+    assert_eq!(nonsense.code(), Some("InvalidParameterValue"));
 
     let bad = client
         .call(

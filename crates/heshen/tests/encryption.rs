@@ -3,7 +3,7 @@
 
 mod common;
 
-use heshen_api::crypto;
+use heshen_service::crypto;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -373,11 +373,10 @@ async fn scenario(client: Client) {
     .await;
     assert_eq!(ok(&result)["Text"]["ErrCode"], 0, "{result}");
     let expected =
-        heshen_api::actions::eid_info(server.state.key_root(), &server.merchant_id, ID_CARD, NAME)
-            .unwrap();
+        heshen_service::crypto::eid_info(server.state.keys(), &server.merchant_id, ID_CARD, NAME);
     let info = &result["EidInfo"];
-    assert_eq!(info["EidCode"], expected["EidCode"], "{result}");
-    assert_eq!(info["EidSign"], expected["EidSign"], "{result}");
+    assert_eq!(info["EidCode"], expected.eid_code.as_str(), "{result}");
+    assert_eq!(info["EidSign"], expected.eid_sign.as_str(), "{result}");
     for field in ["DesKey", "UserInfo"] {
         assert!(
             info[field].as_str().is_some_and(|v| v.len() > 40),
@@ -725,7 +724,7 @@ async fn expiry_and_retention() {
     assert_eq!(ok(&r)["Text"]["ErrCode"], 0, "{r}");
     // A flow can no longer be started once its token expired.
     let refused =
-        heshen_api::flows::update(&server.state, &unfinished, FlowKind::Detect, |f, now| {
+        heshen_service::flows::update(&server.state, &unfinished, FlowKind::Detect, |f, now| {
             f.start(now)
         })
         .await;

@@ -17,6 +17,17 @@ pub struct PurgeReport {
 }
 
 impl Store {
+    /// Erases one flow now, media first (as the purge does), whatever its retention.
+    pub async fn erase_flow(&self, token: &str) -> StoreResult<PurgeReport> {
+        let media_objects = self.delete_media(token).await?;
+        let flows = self.delete_flows(&[token.to_string()]).await?;
+        Ok(PurgeReport {
+            flows,
+            media_objects,
+            nonces: 0,
+        })
+    }
+
     /// Deletes flows with `retain_until < now_ms` together with their media,
     /// and nonces with `expires_at < now_ms`.
     pub async fn purge(&self, now_ms: i64) -> StoreResult<PurgeReport> {

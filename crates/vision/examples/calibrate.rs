@@ -99,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         }
                     }
                 }
-                Err(err) => println!("degraded {name} ({label}): {}", err.faceid_code()),
+                Err(err) => println!("degraded {name} ({label}): {err:?}"),
             }
         }
     }

@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.faces_b,
             t.elapsed()
         ),
-        Err(e) => println!("error {} ({e})", e.faceid_code()),
+        Err(e) => println!("error {e:?} ({e})"),
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The single error type of the vision engine. Every variant names the FaceID error code that the
-//! API layer returns for it, so callers never have to re-derive the mapping.
+//! The single error type of the vision engine. It says what went wrong in the engine's own terms;
+//! each front door maps it to its wire codes (the API gateway in `heshen_api::wire`).
 
 use std::path::PathBuf;
 
@@ -21,19 +21,6 @@ pub enum QualityIssue {
     TooBright,
     /// Detector landmarks disagree with the face box (typical of masks, hands, sunglasses).
     Occluded,
-}
-
-impl QualityIssue {
-    pub fn faceid_code(self) -> &'static str {
-        match self {
-            QualityIssue::FaceTooSmall => "FailedOperation.LifePhotoPoorQuality",
-            QualityIssue::FaceIncomplete => "FailedOperation.IncompleteFace",
-            QualityIssue::Blurry => "FailedOperation.ImageBlur",
-            QualityIssue::PoseTooLarge => "FailedOperation.PoorImageQuality",
-            QualityIssue::TooDark | QualityIssue::TooBright => "FailedOperation.PoorImageQuality",
-            QualityIssue::Occluded => "FailedOperation.CoveredFace",
-        }
-    }
 }
 
 impl std::fmt::Display for QualityIssue {
@@ -90,29 +77,6 @@ pub enum VisionError {
 }
 
 impl VisionError {
-    /// The FaceID error code (`Error.Code` in the API response) for this failure.
-    pub fn faceid_code(&self) -> &'static str {
-        match self {
-            VisionError::EmptyImage => "FailedOperation.EmptyImageError",
-            VisionError::ImageDecode(_) => "FailedOperation.ImageDecodeFailed",
-            VisionError::ImageTooLarge { .. } => "FailedOperation.ImageSizeTooLarge",
-            VisionError::ImageTooSmall { .. } => "FailedOperation.LifePhotoSizeError",
-            VisionError::NoFace => "FailedOperation.LifePhotoDetectNoFaces",
-            VisionError::MultipleFaces(_) => "FailedOperation.LifePhotoDetectFaces",
-            VisionError::PoorQuality(issue) => issue.faceid_code(),
-            VisionError::VideoDecode(_) => "FailedOperation.VideoDecodeFailed",
-            VisionError::VideoTooLong { .. } => "FailedOperation.VideoDurationExceeded",
-            VisionError::VideoNoFrames => "FailedOperation.LipVideoInvalid",
-            VisionError::VideoNoAudio => "FailedOperation.LipVoiceDetect",
-            VisionError::FfmpegMissing(_)
-            | VisionError::ModelMissing(_)
-            | VisionError::ModelInvalid { .. }
-            | VisionError::RuntimeMissing(_)
-            | VisionError::Inference(_) => "FailedOperation.DetectEngineSystemError",
-            VisionError::Io(_) => "FailedOperation.UnKnown",
-        }
-    }
-
     /// True when the fault lies with the deployment (models, runtime, ffmpeg), not the caller's
     /// input; the API layer logs these loudly and answers with an engine error.
     pub fn is_engine_fault(&self) -> bool {

@@ -16,7 +16,7 @@
 //! - [`video::decode_video_bytes`] for frames and 16 kHz mono PCM through the FFmpeg CLI.
 //! - [`fetch::fetch_models`] runs the embedded fetch recipe; [`verify_models`] checks a models
 //!   directory (hashes, shapes, numerical fingerprints).
-//! - Every failure is a [`VisionError`] with [`VisionError::faceid_code`].
+//! - Every failure is a [`VisionError`]; which wire code it becomes is the caller's choice.
 
 pub mod engine;
 pub mod error;

@@ -11,7 +11,9 @@ use std::process::Command;
 
 use face_support::eyelids::close_eyes;
 use face_support::{engine, photo, testdata};
-use heshen_vision::liveness::{decide, ActionThresholds, Challenge, FrameSignals, LivenessAction};
+use heshen_vision::liveness::{
+    decide, ActionThresholds, Challenge, FrameSignals, LivenessAction, LivenessFailureKind,
+};
 use heshen_vision::video::{decode_video_bytes, decode_video_file, VideoOptions};
 use heshen_vision::{Face, SequenceAnalysis};
 use image::RgbImage;
@@ -182,7 +184,7 @@ fn check_blink_and_control(open_frames: &[RgbImage], closed: std::ops::Range<usi
         a.open_eye_level
     );
     let failure = decide(&open, duration, &challenge, None).unwrap_err();
-    assert_eq!(failure.faceid_code, "FailedOperation.ActionCloseEye");
+    assert_eq!(failure.kind, LivenessFailureKind::NoBlink);
     assert_eq!(failure.result_code, 1207);
 }
 

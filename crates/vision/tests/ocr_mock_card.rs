@@ -53,7 +53,6 @@ fn mock_card_is_refused_as_the_back_side() {
         .read(&mock_card(), Some(CardSide::Back))
         .unwrap_err();
     assert!(matches!(error, OcrError::WrongSide { .. }), "{error}");
-    assert_eq!(error.faceid_code(), "FailedOperation.ImageNoIdCard");
 }
 
 #[test]

@@ -1,13 +1,17 @@
 //! GetWeChatBillDetails: per-BizToken charge details of one day, for reconciliation.
 //!
-//! Days are Beijing days (UTC+8), as in FaceID's bills. The integer `Cursor` is the number
-//! of flows already returned for that day and rule.
+//! Days are Beijing days (UTC+8), as in FaceID's bills. The integer `Cursor` is a position
+//! in the day, not a count: its high 32 bits are the milliseconds from the day's start to the
+//! last flow returned, its low 32 bits how many flows of that very millisecond were passed.
+//! A page therefore starts where the previous one ended, whatever page it is.
 
+use crate::gateway::Caller;
 use crate::params::Params;
-use crate::state::{storage_error, AppState, Caller};
+use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind};
 use heshen_core::result::format_sim;
 use heshen_core::{codes, ApiError, IdCardNumber, PersonName};
+use heshen_service::AppState;
 use serde_json::{json, Value};
 
 const PAGE: usize = 100;
@@ -72,7 +76,7 @@ pub async fn get_wechat_bill_details(
     let date = params.req_string("Date")?;
     let cursor = params
         .opt_u64("Cursor")?
-        .ok_or_else(|| ApiError::missing("Cursor"))? as usize;
+        .ok_or_else(|| ApiError::missing("Cursor"))?;
     let rule_id = params.opt_string("RuleId")?.filter(|r| !r.is_empty());
     let start = day_start_ms(&date)
         .ok_or_else(|| ApiError::invalid("Date", "it must be a date YYYY-MM-DD"))?;
@@ -84,48 +88,87 @@ pub async fn get_wechat_bill_details(
         ));
     }
     let end = start + DAY_MS;
+    let position = Position::from_cursor(cursor)
+        .filter(|p| p.offset_ms < DAY_MS)
+        .ok_or_else(|| ApiError::invalid("Cursor", "it is not a NextCursor of this action"))?;
+    let from = start + position.offset_ms;
+    let mut at = (from, position.passed);
     let mut after: Option<String> = None;
-    let mut seen = 0usize;
     let mut page = Vec::new();
     let mut has_next = false;
+    let mut skipped_at_from = 0u64;
     'scan: loop {
         let records = state
             .store()
             .flows_between(
                 &caller.app_id,
-                start,
+                from,
                 end,
                 rule_id.as_deref(),
                 after.as_deref(),
                 500,
             )
             .await
-            .map_err(storage_error)?;
+            .map_err(|e| service_error(e.into()))?;
         let Some(last) = records.last() else { break };
         after = Some(last.token.clone());
         for record in &records {
-            if record.kind != heshen_store::FlowKind::Detect {
+            // The flows of the cursor's own millisecond that earlier pages returned.
+            if record.created_at == from && skipped_at_from < position.passed {
+                skipped_at_from += 1;
                 continue;
             }
-            if seen >= cursor {
-                if page.len() == PAGE {
-                    has_next = true;
-                    break 'scan;
-                }
+            let is_bill = record.kind == heshen_store::FlowKind::Detect;
+            if is_bill && page.len() == PAGE {
+                has_next = true;
+                break 'scan;
+            }
+            if is_bill {
                 let flow: Flow = serde_json::from_slice(&record.payload).map_err(|e| {
                     ApiError::internal(format!("unreadable flow {}: {e}", record.token))
                 })?;
                 debug_assert_eq!(flow.kind, FlowKind::Detect);
                 page.push(bill(&record.token, &record.scope_id, &flow));
             }
-            seen += 1;
+            at = if record.created_at == at.0 {
+                (at.0, at.1 + 1)
+            } else {
+                (record.created_at, 1)
+            };
+        }
+        if records.len() < 500 {
+            break;
         }
     }
+    let next = Position {
+        offset_ms: at.0 - start,
+        passed: at.1,
+    };
     Ok(json!({
         "HasNextPage": has_next,
-        "NextCursor": cursor + page.len(),
+        "NextCursor": next.to_cursor(),
         "WeChatBillDetails": page,
     }))
+}
+
+/// Where a page of bills starts (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    offset_ms: i64,
+    passed: u64,
+}
+
+impl Position {
+    fn from_cursor(cursor: u64) -> Option<Self> {
+        Some(Self {
+            offset_ms: i64::try_from(cursor >> 32).ok()?,
+            passed: cursor & 0xffff_ffff,
+        })
+    }
+
+    fn to_cursor(self) -> u64 {
+        ((self.offset_ms as u64) << 32) | (self.passed & 0xffff_ffff)
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +184,21 @@ mod tests {
         );
         assert_eq!(day_start_ms("2026-13-01"), None);
         assert_eq!(day_start_ms("yesterday"), None);
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let p = Position {
+            offset_ms: DAY_MS - 1,
+            passed: 3,
+        };
+        assert_eq!(Position::from_cursor(p.to_cursor()), Some(p));
+        assert_eq!(
+            Position::from_cursor(0),
+            Some(Position {
+                offset_ms: 0,
+                passed: 0
+            })
+        );
     }
 }

@@ -1,13 +1,16 @@
 //! DetectAuth and the results of its flows (GetDetectInfoEnhanced, GetDetectInfo).
 
 use super::fields;
-use crate::flows::{self, StoredFlow};
+use crate::gateway::Caller;
 use crate::params::Params;
-use crate::state::{AppState, Caller, RuleEntry};
+use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
 use heshen_core::result::{self, InfoSelection, ResultOptions};
 use heshen_core::rule::{CompareSource, IdentitySource, ReviewStatus};
 use heshen_core::{ApiError, BizToken, ErrorCode};
+use heshen_service::flows::{self, FlowOwner, StoredFlow};
+use heshen_service::state::RuleEntry;
+use heshen_service::AppState;
 use serde_json::{json, Value};
 
 const DETECT_AUTH_FIELDS: &[&str] = &[
@@ -39,7 +42,11 @@ pub async fn rule_for(
             format!("RuleId `{rule_id}` does not exist; create it in the heshen console or with `heshen rules create`."),
         )
     };
-    let rule = state.rule(rule_id).await?.ok_or_else(not_found)?;
+    let rule = state
+        .rule(rule_id)
+        .await
+        .map_err(service_error)?
+        .ok_or_else(not_found)?;
     if rule.app_id != caller.app_id {
         return Err(not_found());
     }
@@ -115,19 +122,17 @@ pub async fn detect_auth(
     };
     let ttl = state.config().biz_token_ttl.as_millis() as i64;
     let flow = Flow::new(FlowKind::Detect, request, settings, now, ttl);
-    // The photo goes first, so no stored flow ever points at a missing photo.
-    if let Some(photo) = photo {
-        flows::put_media(state, token.as_str(), REFERENCE_PHOTO, photo.bytes).await?;
-    }
-    flows::create(
-        state,
-        token.as_str(),
-        &caller.app_id,
-        &rule.rule_id,
-        &caller.secret_id,
-        &flow,
-    )
-    .await?;
+    let media = photo
+        .map(|p| vec![(REFERENCE_PHOTO, p.bytes)])
+        .unwrap_or_default();
+    let owner = FlowOwner {
+        app_id: &caller.app_id,
+        scope_id: &rule.rule_id,
+        secret_id: &caller.secret_id,
+    };
+    flows::create(state, token.as_str(), &owner, &flow, media)
+        .await
+        .map_err(service_error)?;
     Ok(json!({
         "Url": format!("{}/h5/start?token={}", state.config().public_url.trim_end_matches('/'), token),
         "BizToken": token.as_str(),
@@ -153,7 +158,8 @@ pub async fn owned_flow(
         return Err(illegal());
     }
     let stored = flows::load(state, raw_token, kind)
-        .await?
+        .await
+        .map_err(service_error)?
         .ok_or_else(illegal)?;
     if stored.app_id != caller.app_id {
         return Err(illegal());
@@ -227,7 +233,9 @@ async fn result_of_detect_flow(
         "BizToken",
     )
     .await?;
-    let media = flows::load_media(state, &token, opts.media_needed(&stored.flow)).await?;
+    let media = flows::load_media(state, &token, opts.media_needed(&stored.flow))
+        .await
+        .map_err(service_error)?;
     Ok((stored, media))
 }
 

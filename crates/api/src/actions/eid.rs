@@ -1,83 +1,20 @@
-//! eID (E证通): GetEidToken, GetEidResult, CheckEidTokenStatus, and the encrypted
-//! identity (EidInfo) a merchant receives.
-//!
-//! Tencent wraps EidInfo with SM2/SM4 under keys of the national eID centre. heshen
-//! plays that centre itself: each merchant has a 256-bit key derived from the
-//! deployment's root key (so every node agrees without storing it), handed to the
-//! integrator once by `heshen merchants create`. EidInfo is then:
-//! - `EidCode`: hex HMAC-SHA256(merchant key, "eid-code:" + ID number): a stable,
-//!   merchant-scoped user identifier that reveals nothing across merchants;
-//! - `EidSign`: base64 HMAC-SHA256(HMAC-SHA256(merchant key, "eid-sign"), EidCode);
-//! - `DesKey`: a fresh 256-bit session key sealed with AES-256-GCM under the merchant key
-//!   (base64 of nonce ‖ ciphertext ‖ tag);
-//! - `UserInfo`: `{"name":…,"idnum":…}` sealed with AES-256-GCM under the session key.
+//! eID (E证通): GetEidToken, GetEidResult, CheckEidTokenStatus. The identity a merchant
+//! receives (`EidInfo`) is built by `heshen_service::crypto::eid_info`, whose docs give the scheme.
 
 use super::detect::{owned_flow, result_options};
 use super::fields;
-use crate::flows;
+use crate::gateway::Caller;
 use crate::params::Params;
-use crate::state::{AppState, Caller, MerchantEntry};
-use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
-use aes_gcm::Aes256Gcm;
-use base64::Engine as _;
+use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
 use heshen_core::result;
 use heshen_core::rule::ReviewStatus;
 use heshen_core::{ApiError, EidToken, ErrorCode, IdCardNumber};
-use hmac::{Hmac, Mac};
-use rand::RngCore;
+use heshen_service::crypto::eid_info;
+use heshen_service::flows::{self, FlowOwner};
+use heshen_service::state::MerchantEntry;
+use heshen_service::AppState;
 use serde_json::{json, Value};
-use sha2::Sha256;
-
-fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(msg);
-    mac.finalize().into_bytes().into()
-}
-
-/// The merchant's key, derived from the deployment's eID root key.
-pub fn merchant_key(root: &[u8; 32], merchant_id: &str) -> [u8; 32] {
-    hmac(root, format!("eid-merchant:{merchant_id}").as_bytes())
-}
-
-fn seal(key: &[u8; 32], plaintext: &[u8]) -> Result<String, ApiError> {
-    let cipher =
-        Aes256Gcm::new_from_slice(key).map_err(|_| ApiError::internal("bad key length"))?;
-    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-    let sealed = cipher.encrypt(&nonce, plaintext).map_err(|_| {
-        ApiError::new(
-            ErrorCode::InternalErrorEncryptSystemError,
-            "Encryption failed.",
-        )
-    })?;
-    let mut out = nonce.to_vec();
-    out.extend_from_slice(&sealed);
-    Ok(base64::engine::general_purpose::STANDARD.encode(out))
-}
-
-/// Builds EidInfo for a verified person (see the module documentation for the scheme).
-pub fn eid_info(
-    root: &[u8; 32],
-    merchant_id: &str,
-    id_card: &str,
-    name: &str,
-) -> Result<Value, ApiError> {
-    let key = merchant_key(root, merchant_id);
-    let eid_code = hex::encode(hmac(&key, format!("eid-code:{id_card}").as_bytes()));
-    let sign_key = hmac(&key, b"eid-sign");
-    let eid_sign =
-        base64::engine::general_purpose::STANDARD.encode(hmac(&sign_key, eid_code.as_bytes()));
-    let mut session = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut session);
-    let user_info = serde_json::to_vec(&json!({"name": name, "idnum": id_card}))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(json!({
-        "EidCode": eid_code,
-        "EidSign": eid_sign,
-        "DesKey": seal(&key, &session)?,
-        "UserInfo": seal(&session, &user_info)?,
-    }))
-}
 
 async fn merchant_for(
     state: &AppState,
@@ -90,7 +27,11 @@ async fn merchant_for(
             format!("merchant `{merchant_id}` does not exist for this account; create it with `heshen merchants create`"),
         )
     };
-    let merchant = state.merchant(merchant_id).await?.ok_or_else(not_found)?;
+    let merchant = state
+        .merchant(merchant_id)
+        .await
+        .map_err(service_error)?
+        .ok_or_else(not_found)?;
     if merchant.app_id != caller.app_id {
         return Err(not_found());
     }
@@ -227,15 +168,14 @@ pub async fn get_eid_token(
     };
     let ttl = state.config().eid_token_ttl.as_millis() as i64;
     let flow = Flow::new(FlowKind::Eid, request, settings, now, ttl);
-    flows::create(
-        state,
-        token.as_str(),
-        &caller.app_id,
-        &merchant.merchant_id,
-        &caller.secret_id,
-        &flow,
-    )
-    .await?;
+    let owner = FlowOwner {
+        app_id: &caller.app_id,
+        scope_id: &merchant.merchant_id,
+        secret_id: &caller.secret_id,
+    };
+    flows::create(state, token.as_str(), &owner, &flow, Vec::new())
+        .await
+        .map_err(service_error)?;
     Ok(json!({
         "EidToken": token.as_str(),
         "Url": format!("{}/eid/start?token={}", state.config().public_url.trim_end_matches('/'), token),
@@ -257,16 +197,22 @@ pub async fn get_eid_result(
     let token = params.req_string("EidToken")?;
     let opts = result_options(params, "012356", 3)?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
-    let merchant = state.merchant(&stored.scope_id).await?;
+    let merchant = state
+        .merchant(&stored.scope_id)
+        .await
+        .map_err(service_error)?;
     let flow = &stored.flow;
     let passed = flow.outcome.is_some_and(|o| o.code == 0);
     let eid_info = match (merchant, flow.subject()) {
         (Some(m), Some((id_card, name))) if passed && m.config.return_identity => {
-            eid_info(state.key_root(), &m.merchant_id, id_card, name)?
+            serde_json::to_value(eid_info(state.keys(), &m.merchant_id, id_card, name))
+                .map_err(|e| ApiError::internal(e.to_string()))?
         }
         _ => Value::Null,
     };
-    let media = flows::load_media(state, &token, opts.media_needed(flow)).await?;
+    let media = flows::load_media(state, &token, opts.media_needed(flow))
+        .await
+        .map_err(service_error)?;
     Ok(result::eid_result(
         flow,
         &opts,
@@ -285,43 +231,4 @@ pub async fn check_eid_token_status(
     let token = params.req_string("EidToken")?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
     Ok(json!({ "Status": stored.flow.status(state.clock().now_ms()).as_str() }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aes_gcm::aead::generic_array::GenericArray;
-
-    fn open(key: &[u8], sealed_b64: &str) -> Vec<u8> {
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(sealed_b64)
-            .unwrap();
-        let (nonce, ct) = raw.split_at(12);
-        Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(GenericArray::from_slice(nonce), ct)
-            .unwrap()
-    }
-
-    #[test]
-    fn a_merchant_can_open_its_eid_info() {
-        let root = [7u8; 32];
-        let info = eid_info(&root, "0NSJ2203", "11010519491231002X", "张三").unwrap();
-        let key = merchant_key(&root, "0NSJ2203");
-        let session = open(&key, info["DesKey"].as_str().unwrap());
-        let user: Value =
-            serde_json::from_slice(&open(&session, info["UserInfo"].as_str().unwrap())).unwrap();
-        assert_eq!(user["idnum"], "11010519491231002X");
-        assert_eq!(user["name"], "张三");
-        let again = eid_info(&root, "0NSJ2203", "11010519491231002X", "张三").unwrap();
-        assert_eq!(
-            info["EidCode"], again["EidCode"],
-            "EidCode is stable per merchant"
-        );
-        let other = eid_info(&root, "0NSJ9999", "11010519491231002X", "张三").unwrap();
-        assert_ne!(
-            info["EidCode"], other["EidCode"],
-            "and differs across merchants"
-        );
-    }
 }

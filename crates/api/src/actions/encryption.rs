@@ -1,10 +1,11 @@
 //! `Encryption` on the wire: decrypting encrypted request fields and encrypting
-//! GetDetectInfoEnhanced's sensitive fields or whole body (scheme in `crate::crypto`).
+//! GetDetectInfoEnhanced's sensitive fields or whole body (scheme in `heshen_service::crypto`).
 
-use crate::crypto::{self, CryptoError};
+use crate::gateway::Caller;
 use crate::params::Params;
-use crate::state::{AppState, Caller};
 use heshen_core::{ApiError, ErrorCode};
+use heshen_service::crypto::{self, CryptoError};
+use heshen_service::AppState;
 use serde_json::{json, Value};
 
 /// The fields of an `Encryption` object, in requests and in response settings alike.
@@ -20,7 +21,7 @@ const ENCRYPTABLE_REQUEST_FIELDS: [&str; 2] = ["Name", "IdCard"];
 const ENCRYPTED_RESPONSE_FIELDS: [&str; 4] = ["IdCard", "Name", "OcrIdCard", "OcrName"];
 
 fn app_key(state: &AppState, caller: &Caller) -> [u8; 32] {
-    crypto::app_encryption_key(state.key_root(), &caller.app_id)
+    state.keys().app_encryption_key(&caller.app_id)
 }
 
 fn check_algorithm(enc: &Params) -> Result<(), ApiError> {

@@ -1,15 +1,15 @@
 //! ID-card OCR actions: CheckIdCardInformation (OCR + authority photo comparison) and
 //! IdCardOCRVerification (name + ID number check from fields or from the card).
 
-use super::identity::{check_pair, TwoFactorResult};
-use crate::authority::AuthorityAnswer;
 use crate::params::Params;
-use crate::state::AppState;
+use crate::wire::{failure_result, identity_result, ocr_code, service_error};
 use base64::Engine as _;
 use heshen_core::{ApiError, ErrorCode};
+use heshen_service::authority::check_identity;
+use heshen_service::verify;
+use heshen_service::AppState;
 use heshen_vision::image_input::encode_jpeg;
 use heshen_vision::ocr::{decode_image, CardSide, IdCardReading, OcrError};
-use heshen_vision::Embedding;
 use serde_json::{json, Value};
 
 /// The warning switches of `Config` (all off by default).
@@ -91,6 +91,7 @@ fn b64(bytes: &[u8]) -> String {
 
 /// The card image of ImageUrl or ImageBase64 (in the action's priority order).
 async fn card_image(
+    state: &AppState,
     params: &Params,
     url_first: bool,
     max_encoded: usize,
@@ -112,7 +113,9 @@ async fn card_image(
         }
     };
     let fetch = |url: String| async move {
-        super::vision::download_bytes(&url, max_encoded)
+        state
+            .outbound()
+            .get(&url, max_encoded)
             .await
             .map_err(|why| {
                 ApiError::new(
@@ -138,12 +141,8 @@ struct Read {
     portrait_jpeg: Option<Vec<u8>>,
 }
 
-async fn read_front(
-    state: &AppState,
-    bytes: Vec<u8>,
-    action: &str,
-) -> Result<Result<Read, OcrError>, ApiError> {
-    let vision = super::vision::engine_for(state, action)?;
+async fn read_front(state: &AppState, bytes: Vec<u8>) -> Result<Result<Read, OcrError>, ApiError> {
+    let vision = super::vision::engine_for(state)?;
     let result = vision
         .run_ocr(move |_, reader| {
             let image = decode_image(&bytes)?;
@@ -190,7 +189,7 @@ pub async fn check_id_card_information(
         ));
     }
     super::encryption::refuse_response_encryption(params)?;
-    let bytes = card_image(params, true, 7 * 1024 * 1024)
+    let bytes = card_image(state, params, true, 7 * 1024 * 1024)
         .await?
         .ok_or_else(|| ApiError::missing("ImageBase64"))?;
 
@@ -199,10 +198,10 @@ pub async fn check_id_card_information(
         "Address": "", "IdNum": "", "Portrait": "", "Warnings": "", "Quality": 0.0,
         "Encryption": Value::Null, "EncryptedBody": "",
     });
-    let read = match read_front(state, bytes, "CheckIdCardInformation").await? {
+    let read = match read_front(state, bytes.clone()).await? {
         Ok(read) => read,
         Err(e) => {
-            out["Result"] = json!(e.faceid_code());
+            out["Result"] = json!(ocr_code(&e));
             out["Description"] = json!(e.to_string());
             return Ok(out);
         }
@@ -234,105 +233,30 @@ pub async fn check_id_card_information(
         );
         return Ok(out);
     }
-    let (pair, answer) = check_pair(state, &r.id_num, &r.name).await;
-    let reference = match (pair, answer) {
-        (TwoFactorResult::Match, Some(AuthorityAnswer::Match { photo, embedding }))
-            if photo.is_some() || embedding.is_some() =>
-        {
-            (photo, embedding)
-        }
-        (TwoFactorResult::Match, _) => {
-            set(
-                &mut out,
-                "FailedOperation.IdPhotoNoExist",
-                "库中无此用户照片",
-            );
-            return Ok(out);
-        }
-        (TwoFactorResult::Mismatch, _) => {
-            set(
-                &mut out,
-                "FailedOperation.IdNameMisMatch",
-                "姓名和身份证号不一致",
-            );
-            return Ok(out);
-        }
-        (TwoFactorResult::NotFound, _) => {
-            set(
-                &mut out,
-                "FailedOperation.IdNoExistSystem",
-                "库中无此身份证号",
-            );
-            return Ok(out);
-        }
-        (TwoFactorResult::InvalidIdCard, _) => {
-            set(
-                &mut out,
-                "FailedOperation.IdFormatError",
-                "身份证号格式有误",
-            );
-            return Ok(out);
-        }
-        (TwoFactorResult::InvalidName, _) => {
-            set(&mut out, "FailedOperation.NameFormatError", "姓名格式有误");
-            return Ok(out);
-        }
-        (TwoFactorResult::SourceError, _) => {
-            set(
-                &mut out,
-                "FailedOperation.IdPhotoSystemNoanswer",
-                "认证中心返照失败，请稍后再试",
-            );
+    let (check, answer) = check_identity(state.authority(), &r.id_num, &r.name).await;
+    let reference = match verify::reference_for(check, answer) {
+        Ok(reference) => reference,
+        Err(failure) => {
+            let (code, description) = failure_result(&failure);
+            set(&mut out, code, &description);
             return Ok(out);
         }
     };
     // Compare the card's portrait (or, when it could not be cut out, the whole card).
-    let face = read.portrait_jpeg.clone();
-    let vision = super::vision::engine_for(state, "CheckIdCardInformation")?;
-    let card = params.opt_string("ImageBase64")?;
-    let sim = vision
-        .run(move |engine| {
-            let image = match &face {
-                Some(jpeg) => engine.decode(jpeg)?,
-                None => engine.decode_base64(card.as_deref().unwrap_or_default())?,
-            };
-            match reference {
-                (_, Some(e)) => {
-                    let embedding = Embedding::from_bytes(&e).ok_or_else(|| {
-                        heshen_vision::VisionError::Inference(
-                            "stored embedding is unreadable".into(),
-                        )
-                    })?;
-                    engine
-                        .compare_with_embedding(&image, &embedding)
-                        .map(|(sim, _)| sim)
-                }
-                (Some(photo), None) => engine
-                    .compare(&image, &engine.decode(&photo)?)
-                    .map(|c| c.sim),
-                (None, None) => unreachable!("checked above"),
-            }
-        })
-        .await;
-    match sim {
-        Ok(sim) => {
-            out["Sim"] = json!((f64::from(sim) * 100.0).round() / 100.0);
-            if sim >= heshen_vision::PASS_SIM {
-                set(&mut out, "Success", "成功");
-            } else {
-                set(
-                    &mut out,
-                    "FailedOperation.CompareLowSimilarity",
-                    "比对相似度未达到通过标准",
-                );
-            }
+    let face = read.portrait_jpeg.clone().unwrap_or(bytes);
+    let vision = super::vision::engine_for(state)?;
+    let verdict = verify::compare_photo(&vision, face, reference, heshen_vision::PASS_SIM)
+        .await
+        .map_err(service_error)?;
+    if let Some(sim) = verdict.sim {
+        out["Sim"] = json!((f64::from(sim) * 100.0).round() / 100.0);
+    }
+    match &verdict.failure {
+        None => set(&mut out, "Success", "成功"),
+        Some(failure) => {
+            let (code, description) = failure_result(failure);
+            set(&mut out, code, &description);
         }
-        Err(e) if e.is_engine_fault() => {
-            return Err(ApiError::internal(
-                "The vision engine failed; please retry.",
-            ))
-        }
-        Err(e) => set(&mut out, e.faceid_code(), &e.to_string()),
     }
     Ok(out)
 }
@@ -359,15 +283,15 @@ pub async fn id_card_ocr_verification(
     let (id_card, name) = match (id_card, name) {
         (Some(id), Some(name)) => (id, name),
         _ => {
-            let bytes = card_image(params, false, 3 * 1024 * 1024)
+            let bytes = card_image(state, params, false, 3 * 1024 * 1024)
                 .await?
                 .ok_or_else(|| ApiError::missing("IdCard and Name, or ImageBase64"))?;
-            let read = match read_front(state, bytes, "IdCardOCRVerification").await? {
+            let read = match read_front(state, bytes).await? {
                 Ok(read) => read,
                 Err(e) => {
                     return Err(ApiError::invalid(
                         "ImageBase64",
-                        format!("the ID card could not be read: {e} ({})", e.faceid_code()),
+                        format!("the ID card could not be read: {e} ({})", ocr_code(&e)),
                     ))
                 }
             };
@@ -384,9 +308,10 @@ pub async fn id_card_ocr_verification(
             (r.id_num, r.name)
         }
     };
-    let (result, _) = check_pair(state, &id_card, &name).await;
-    out["Result"] = json!(result.code());
-    out["Description"] = json!(result.description());
+    let (check, _) = check_identity(state.authority(), &id_card, &name).await;
+    let (result, description) = identity_result(check);
+    out["Result"] = json!(result);
+    out["Description"] = json!(description);
     out["Name"] = json!(name);
     out["IdCard"] = json!(id_card);
     Ok(out)

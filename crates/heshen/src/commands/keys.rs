@@ -2,6 +2,8 @@ use super::print_json;
 use clap::Subcommand;
 use heshen::bootstrap::DEFAULT_APP;
 use heshen::settings::Settings;
+use heshen_service::admin::{self, Actor};
+use heshen_service::keys::KeyRing;
 use serde_json::json;
 use std::path::Path;
 
@@ -40,15 +42,7 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
     let (store, master) = heshen::app::open_store(settings, data_dir).await?;
     let result = match command {
         KeysCommand::Create { name, app, json } => {
-            store.ensure_app(&app, &app).await?;
-            let key = store.create_api_key(&app, &name).await?;
-            super::audit(
-                &store,
-                "keys.create",
-                &key.secret_id,
-                json!({"name": name, "app": app}),
-            )
-            .await?;
+            let key = admin::create_api_key(&store, Actor::CLI, &app, &name).await?;
             if json {
                 print_json(&json!({"SecretId": key.secret_id, "SecretKey": key.secret_key}));
             } else {
@@ -83,10 +77,9 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
         KeysCommand::Enable { secret_id } => set_enabled(&store, &secret_id, true).await,
         KeysCommand::EncryptionKey { app, json } => {
             use base64::Engine as _;
-            let root = heshen::app::key_root(&master);
             let key = base64::engine::general_purpose::STANDARD
-                .encode(heshen_api::crypto::app_encryption_key(&root, &app));
-            super::audit(&store, "keys.encryption_key", &app, json!({})).await?;
+                .encode(KeyRing::from_master(&master).app_encryption_key(&app));
+            admin::audit(&store, Actor::CLI, "keys.encryption_key", &app, json!({})).await?;
             if json {
                 print_json(&json!({"App": app, "EncryptionKey": key}));
             } else {
@@ -104,15 +97,7 @@ async fn set_enabled(
     secret_id: &str,
     enabled: bool,
 ) -> anyhow::Result<()> {
-    if !store.set_api_key_enabled(secret_id, enabled).await? {
-        anyhow::bail!("no API key with SecretId {secret_id}");
-    }
-    let action = if enabled {
-        "keys.enable"
-    } else {
-        "keys.disable"
-    };
-    super::audit(store, action, secret_id, json!({})).await?;
+    admin::set_api_key_enabled(store, Actor::CLI, secret_id, enabled).await?;
     println!(
         "{secret_id} {}",
         if enabled { "enabled" } else { "disabled" }

@@ -1,9 +1,11 @@
 use super::print_json;
 use base64::Engine as _;
 use clap::Subcommand;
-use heshen::bootstrap::{self, DEFAULT_APP};
+use heshen::bootstrap::DEFAULT_APP;
 use heshen::settings::Settings;
 use heshen_core::rule::MerchantConfig;
+use heshen_service::admin::{self, Actor};
+use heshen_service::keys::KeyRing;
 use serde_json::json;
 use std::path::Path;
 
@@ -39,11 +41,10 @@ pub async fn run(
         MerchantsCommand::Create { name, merchant_config, app, json } => async {
             let config: MerchantConfig = serde_json::from_str(&merchant_config)
                 .map_err(|e| anyhow::anyhow!("the merchant configuration is not valid: {e}"))?;
-            let merchant_id = bootstrap::create_merchant(&store, &app, &name, &config).await?;
-            super::audit(&store, "merchants.create", &merchant_id, json!({"name": name})).await?;
-            let root = heshen::app::key_root(&master);
+            let merchant_id =
+                admin::create_merchant(&store, Actor::CLI, &app, &name, &config).await?;
             let key = base64::engine::general_purpose::STANDARD
-                .encode(heshen_api::actions::merchant_key(&root, &merchant_id));
+                .encode(KeyRing::from_master(&master).merchant_key(&merchant_id));
             if json {
                 print_json(&json!({ "MerchantId": merchant_id, "MerchantKey": key }));
             } else {

@@ -22,19 +22,3 @@ pub fn print_json(value: &serde_json::Value) {
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
 }
-
-/// Records an administrative change in the audit log.
-pub async fn audit(
-    store: &heshen_store::Store,
-    action: &str,
-    target: &str,
-    detail: serde_json::Value,
-) -> anyhow::Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis() as i64;
-    store
-        .append_audit(now, "cli", action, target, &detail)
-        .await?;
-    Ok(())
-}

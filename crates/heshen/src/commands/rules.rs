@@ -1,8 +1,9 @@
 use super::print_json;
 use clap::Subcommand;
-use heshen::bootstrap::{self, DEFAULT_APP};
+use heshen::bootstrap::DEFAULT_APP;
 use heshen::settings::Settings;
 use heshen_core::rule::RuleConfig;
+use heshen_service::admin::{self, Actor};
 use serde_json::json;
 use std::path::Path;
 
@@ -33,8 +34,7 @@ pub async fn run(
         RulesCommand::Create { json, app } => async {
             let config: RuleConfig = serde_json::from_str(&json)
                 .map_err(|e| anyhow::anyhow!("the rule configuration is not valid: {e}"))?;
-            let rule_id = bootstrap::create_rule(&store, &app, &config).await?;
-            super::audit(&store, "rules.create", &rule_id, serde_json::to_value(&config)?).await?;
+            let rule_id = admin::create_rule(&store, Actor::CLI, &app, &config).await?;
             print_json(&json!({ "RuleId": rule_id }));
             Ok(())
         }

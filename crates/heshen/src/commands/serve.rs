@@ -1,8 +1,9 @@
-use heshen::app::{open_store, purge_loop, shutdown_signal, Application};
+use heshen::app::{application_state, open_store, shutdown_signal, Application};
 use heshen::bootstrap;
 use heshen::settings::Settings;
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 pub async fn run(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()> {
     let app = Application::build(settings, data_dir.clone()).await?;
@@ -20,20 +21,22 @@ pub async fn run(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()> {
 
 pub async fn worker(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()> {
     let (store, master) = open_store(settings, &data_dir).await?;
-    let state = heshen_api::AppState::new(
-        store,
-        settings.api_config(String::new()),
-        heshen::app::key_root(&master),
-    );
+    // The worker serves no pages, so no public URL: flows are only purged here.
+    let state = application_state(settings, store, &master, String::new())?;
     let every = Duration::from_secs(settings.purge_interval_secs.max(1));
     println!(
         "heshen worker: erasing expired results every {}s",
         every.as_secs()
     );
-    tokio::select! {
-        _ = purge_loop(state.clone(), every) => {}
-        _ = shutdown_signal() => {}
-    }
+    let stop = CancellationToken::new();
+    let purge = tokio::spawn(heshen_service::jobs::purge_loop(
+        state.clone(),
+        every,
+        stop.clone(),
+    ));
+    shutdown_signal().await;
+    stop.cancel();
+    purge.await?;
     state.store().close().await;
     Ok(())
 }

@@ -75,7 +75,7 @@ pub fn face(command: FaceCommand, settings: &Settings, data_dir: &Path) -> anyho
                 })),
                 Err(e) => {
                     print_json(
-                        &json!({"Error": {"Code": e.faceid_code(), "Message": e.to_string()}}),
+                        &json!({"Error": {"Code": heshen_api::wire::vision_code(&e), "Message": e.to_string()}}),
                     );
                     anyhow::bail!("comparison failed: {e}");
                 }
@@ -210,9 +210,9 @@ pub async fn registry(
                 IdCardNumber::parse(&row.id_card).map_err(|e| anyhow::anyhow!("ID number: {e}"))?;
             let name = PersonName::parse(&row.name).map_err(|e| anyhow::anyhow!("name: {e}"))?;
             let photo = read(&row.photo)?;
-            let embedding = engine
-                .embed(&engine.decode(&photo)?)
-                .map_err(|e| anyhow::anyhow!("photo: {e} ({})", e.faceid_code()))?;
+            let embedding = engine.embed(&engine.decode(&photo)?).map_err(|e| {
+                anyhow::anyhow!("photo: {e} ({})", heshen_api::wire::vision_code(&e))
+            })?;
             Ok(store
                 .upsert_identity(&RegistryIdentity {
                     id_card: id.to_string(),
@@ -231,8 +231,9 @@ pub async fn registry(
         }
     }
     bar.finish_and_clear();
-    super::audit(
+    heshen_service::admin::audit(
         &store,
+        heshen_service::admin::Actor::CLI,
         "registry.import",
         &source,
         json!({"added": added, "updated": updated, "failed": failed.len()}),
@@ -276,7 +277,9 @@ pub fn ocr(command: OcrCommand, settings: &Settings, data_dir: &Path) -> anyhow:
             Ok(())
         }
         Err(e) => {
-            print_json(&json!({"Error": {"Code": e.faceid_code(), "Message": e.to_string()}}));
+            print_json(
+                &json!({"Error": {"Code": heshen_api::wire::ocr_code(&e), "Message": e.to_string()}}),
+            );
             anyhow::bail!("the ID card could not be read: {e}")
         }
     }

@@ -6,10 +6,10 @@
 use heshen::app::Application;
 use heshen::bootstrap;
 use heshen::settings::Settings;
-use heshen_api::flows;
-use heshen_api::AppState;
 use heshen_core::flow::{AttemptOutcome, FlowKind};
 use heshen_core::rule::{MerchantConfig, RuleConfig};
+use heshen_service::flows;
+use heshen_service::AppState;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -11,4 +11,4 @@ pub use passive::PassiveScores;
 pub use sequence::{analyse_actions, ActionReport, ActionThresholds, LivenessAction};
 pub use signals::FrameSignals;
 pub mod verdict;
-pub use verdict::{decide, Challenge, LivenessFailure};
+pub use verdict::{decide, Challenge, LivenessFailure, LivenessFailureKind};

@@ -17,21 +17,44 @@ pub enum Challenge {
     Silent,
 }
 
-/// A failed liveness check: FaceID's result string and the numeric flow code.
+/// Why a recording did not pass for a live person answering the challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LivenessFailureKind {
+    NoFrames,
+    TooShort,
+    MultipleFaces,
+    /// No complete face in most of an action recording.
+    NoFaceForActions,
+    /// No complete face in most of a read-aloud recording.
+    NoFaceWhileReading,
+    /// No complete face in most of a silent recording.
+    NoFaceSilent,
+    NoMouthOpen,
+    NoBlink,
+    ActionsOutOfOrder,
+    NoVoice,
+    VoiceTooQuiet,
+    LipsStill,
+    /// The face does not move like a live person (photo or screen replay).
+    NotLive,
+}
+
+/// A failed liveness check: what failed, its verification result code (RESULT_CODES.md) and
+/// a reason in words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LivenessFailure {
-    pub faceid_code: &'static str,
+    pub kind: LivenessFailureKind,
     pub result_code: i64,
     pub reason: &'static str,
 }
 
 const fn fail(
-    faceid_code: &'static str,
+    kind: LivenessFailureKind,
     result_code: i64,
     reason: &'static str,
 ) -> LivenessFailure {
     LivenessFailure {
-        faceid_code,
+        kind,
         result_code,
         reason,
     }
@@ -77,14 +100,14 @@ pub fn decide(
     let report = &analysis.actions;
     if report.frames == 0 {
         return Err(fail(
-            "FailedOperation.LipVideoInvalid",
+            LivenessFailureKind::NoFrames,
             1104,
             "the video has no frames",
         ));
     }
     if duration_s < MIN_DURATION_S {
         return Err(fail(
-            "FailedOperation.SilentTooShort",
+            LivenessFailureKind::TooShort,
             1303,
             "the recording is shorter than 2 s",
         ));
@@ -92,16 +115,16 @@ pub fn decide(
     let multi_face_frames = analysis.frames.iter().filter(|f| f.faces > 1).count();
     if multi_face_frames * 2 > analysis.frames.len() {
         return Err(fail(
-            "FailedOperation.SilentMultiFaceFail",
+            LivenessFailureKind::MultipleFaces,
             2012,
             "several faces are in the video",
         ));
     }
     if report.frames_with_face * 2 < report.frames {
         let code = match challenge {
-            Challenge::Actions(_) => ("FailedOperation.ActionNodetectFace", 1210),
-            Challenge::Digits(_) => ("FailedOperation.LipFaceIncomplete", 1102),
-            Challenge::Silent => ("FailedOperation.SilentFaceDetectFail", 1004),
+            Challenge::Actions(_) => (LivenessFailureKind::NoFaceForActions, 1210),
+            Challenge::Digits(_) => (LivenessFailureKind::NoFaceWhileReading, 1102),
+            Challenge::Silent => (LivenessFailureKind::NoFaceSilent, 1004),
         };
         return Err(fail(
             code.0,
@@ -117,17 +140,17 @@ pub fn decide(
                     .find(|a| !report.events.iter().any(|(e, _)| e == *a));
                 return Err(match missing {
                     Some(LivenessAction::OpenMouth) => fail(
-                        "FailedOperation.ActionOpenMouth",
+                        LivenessFailureKind::NoMouthOpen,
                         1209,
                         "the mouth was not opened",
                     ),
                     Some(LivenessAction::Blink) => fail(
-                        "FailedOperation.ActionCloseEye",
+                        LivenessFailureKind::NoBlink,
                         1207,
                         "the eyes were not closed",
                     ),
                     _ => fail(
-                        "FailedOperation.ActionFirstAction",
+                        LivenessFailureKind::ActionsOutOfOrder,
                         1208,
                         "the requested actions were not performed in order",
                     ),
@@ -137,21 +160,21 @@ pub fn decide(
         Challenge::Digits(_) => {
             let Some(audio) = audio else {
                 return Err(fail(
-                    "FailedOperation.LipVoiceDetect",
+                    LivenessFailureKind::NoVoice,
                     1101,
                     "the video has no sound",
                 ));
             };
             if rms(audio) < MIN_VOICE_RMS {
                 return Err(fail(
-                    "FailedOperation.LipVoiceLow",
+                    LivenessFailureKind::VoiceTooQuiet,
                     1106,
                     "the voice is too quiet",
                 ));
             }
             if report.max_mouth_open_ratio - report.min_mouth_open_ratio < MIN_LIP_MOVEMENT {
                 return Err(fail(
-                    "FailedOperation.LipMoveSmall",
+                    LivenessFailureKind::LipsStill,
                     1109,
                     "the lips hardly moved",
                 ));
@@ -161,7 +184,7 @@ pub fn decide(
     }
     if !has_natural_motion(report) {
         return Err(fail(
-            "FailedOperation.SilentPictureLiveFail",
+            LivenessFailureKind::NotLive,
             1301,
             "the face does not move like a live person (photo or screen replay)",
         ));

@@ -1,4 +1,4 @@
-//! Failures of ID-card reading, each tied to the FaceID error code the API returns for it.
+//! Failures of ID-card reading, in the reader's own terms.
 
 use super::fields::CardSide;
 use crate::error::VisionError;
@@ -21,20 +21,6 @@ pub enum OcrError {
     Engine(#[from] VisionError),
 }
 
-impl OcrError {
-    /// The FaceID error code (`Error.Code`, or `Result` in CheckIdCardInformation).
-    pub fn faceid_code(&self) -> &'static str {
-        match self {
-            OcrError::ImageDecode(_) => "FailedOperation.ImageDecodeFailed",
-            OcrError::EmptyImage => "FailedOperation.EmptyImageError",
-            // FaceID has no separate "wrong side" code; the portrait side is "no ID card".
-            OcrError::NoIdCard | OcrError::WrongSide { .. } => "FailedOperation.ImageNoIdCard",
-            OcrError::FieldsUnreadable(_) => "FailedOperation.OcrFailed",
-            OcrError::Engine(e) => e.faceid_code(),
-        }
-    }
-}
-
 /// Decodes an uploaded image (PNG, JPEG, BMP, WebP).
 pub fn decode_image(bytes: &[u8]) -> Result<image::DynamicImage, OcrError> {
     if bytes.is_empty() {
@@ -48,22 +34,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_follow_faceid() {
-        assert_eq!(
-            decode_image(b"not an image").unwrap_err().faceid_code(),
-            "FailedOperation.ImageDecodeFailed"
-        );
-        assert_eq!(
-            decode_image(b"").unwrap_err().faceid_code(),
-            "FailedOperation.EmptyImageError"
-        );
-        assert_eq!(
-            OcrError::NoIdCard.faceid_code(),
-            "FailedOperation.ImageNoIdCard"
-        );
-        assert_eq!(
-            OcrError::FieldsUnreadable("the ID number").faceid_code(),
-            "FailedOperation.OcrFailed"
-        );
+    fn bad_bytes_are_decode_errors() {
+        assert!(matches!(
+            decode_image(b"not an image"),
+            Err(OcrError::ImageDecode(_))
+        ));
+        assert!(matches!(decode_image(b""), Err(OcrError::EmptyImage)));
     }
 }

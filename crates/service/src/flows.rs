@@ -2,10 +2,10 @@
 //! core state machine and back. The H5 pages, the mini-program endpoints and the
 //! tests all move flows through here.
 
-use crate::state::{storage_error, AppState};
+use crate::error::{ServiceError, ServiceResult};
+use crate::state::AppState;
 use heshen_core::codes::ResultCode;
 use heshen_core::flow::{Flow, FlowKind, Stage};
-use heshen_core::{ApiError, ErrorCode};
 use heshen_store::{FlowUpdate, NewFlow};
 
 /// A flow with the bookkeeping the store keeps beside it.
@@ -17,16 +17,6 @@ pub struct StoredFlow {
     pub retain_until_ms: i64,
     pub version: i64,
     pub flow: Flow,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum FlowError {
-    #[error("no such flow")]
-    NotFound,
-    #[error("flow refused the step: {0:?}")]
-    Refused(ResultCode),
-    #[error(transparent)]
-    Api(#[from] ApiError),
 }
 
 fn status_word(flow: &Flow) -> &'static str {
@@ -54,55 +44,68 @@ fn store_kind(kind: FlowKind) -> heshen_store::FlowKind {
     }
 }
 
-fn encode(flow: &Flow) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(flow)
-        .map_err(|e| ApiError::internal(format!("could not encode the flow: {e}")))
+fn encode(flow: &Flow) -> ServiceResult<Vec<u8>> {
+    serde_json::to_vec(flow).map_err(|e| ServiceError::Internal(format!("encoding a flow: {e}")))
 }
 
+/// Stores a new flow and the media it starts with (a reference photo). The row goes first:
+/// media are only ever written under a token whose row exists, so the retention purge always
+/// finds them; when writing the media fails, the flow is erased again rather than left
+/// pointing at nothing.
 pub async fn create(
     state: &AppState,
     token: &str,
-    app_id: &str,
-    scope_id: &str,
-    secret_id: &str,
+    owner: &FlowOwner<'_>,
     flow: &Flow,
-) -> Result<(), ApiError> {
+    media: Vec<(&str, Vec<u8>)>,
+) -> ServiceResult<()> {
     state
         .store()
         .insert_flow(NewFlow {
             token: token.to_string(),
             kind: store_kind(flow.kind),
-            app_id: app_id.to_string(),
-            scope_id: scope_id.to_string(),
-            secret_id: secret_id.to_string(),
+            app_id: owner.app_id.to_string(),
+            scope_id: owner.scope_id.to_string(),
+            secret_id: owner.secret_id.to_string(),
             status: status_word(flow).to_string(),
             created_at: flow.created_at_ms,
             expires_at: flow.expires_at_ms,
             retain_until: retain_until_ms(state, flow),
             payload: encode(flow)?,
         })
-        .await
-        .map_err(storage_error)
+        .await?;
+    for (name, bytes) in media {
+        if let Err(err) = state.store().put_media(token, name, &bytes).await {
+            if let Err(cleanup) = state.store().erase_flow(token).await {
+                tracing::warn!(%cleanup, "could not erase a flow whose media failed; the purge will");
+            }
+            return Err(err.into());
+        }
+    }
+    Ok(())
+}
+
+/// Who a flow belongs to: the app, the rule or merchant it runs under, the key that made it.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowOwner<'a> {
+    pub app_id: &'a str,
+    pub scope_id: &'a str,
+    pub secret_id: &'a str,
 }
 
 pub async fn load(
     state: &AppState,
     token: &str,
     kind: FlowKind,
-) -> Result<Option<StoredFlow>, ApiError> {
-    let Some(record) = state.store().flow(token).await.map_err(storage_error)? else {
+) -> ServiceResult<Option<StoredFlow>> {
+    let Some(record) = state.store().flow(token).await? else {
         return Ok(None);
     };
     if record.kind != store_kind(kind) {
         return Ok(None);
     }
-    let flow: Flow = serde_json::from_slice(&record.payload).map_err(|e| {
-        tracing::error!(token, %e, "unreadable flow payload");
-        ApiError::new(
-            ErrorCode::FailedOperationDbError,
-            "The stored flow could not be read.",
-        )
-    })?;
+    let flow: Flow =
+        serde_json::from_slice(&record.payload).map_err(|e| ServiceError::corrupt("flow", e))?;
     Ok(Some(StoredFlow {
         token: record.token,
         app_id: record.app_id,
@@ -120,11 +123,13 @@ pub async fn update<T>(
     token: &str,
     kind: FlowKind,
     mut step: impl FnMut(&mut Flow, i64) -> Result<T, ResultCode>,
-) -> Result<(T, StoredFlow), FlowError> {
+) -> ServiceResult<(T, StoredFlow)> {
     for _ in 0..16 {
-        let mut stored = load(state, token, kind).await?.ok_or(FlowError::NotFound)?;
+        let mut stored = load(state, token, kind)
+            .await?
+            .ok_or(ServiceError::FlowNotFound)?;
         let now = state.clock().now_ms();
-        let value = step(&mut stored.flow, now).map_err(FlowError::Refused)?;
+        let value = step(&mut stored.flow, now).map_err(ServiceError::Refused)?;
         let retain_until = retain_until_ms(state, &stored.flow);
         let saved = state
             .store()
@@ -138,19 +143,14 @@ pub async fn update<T>(
                     retain_until,
                 },
             )
-            .await
-            .map_err(storage_error)?;
+            .await?;
         if saved {
             stored.version += 1;
             stored.retain_until_ms = retain_until;
             return Ok((value, stored));
         }
     }
-    Err(ApiError::new(
-        ErrorCode::FailedOperationDbError,
-        "The flow is being changed by too many requests at once; retry.",
-    )
-    .into())
+    Err(ServiceError::Contended)
 }
 
 pub async fn put_media(
@@ -158,12 +158,8 @@ pub async fn put_media(
     token: &str,
     name: &str,
     bytes: Vec<u8>,
-) -> Result<(), ApiError> {
-    state
-        .store()
-        .put_media(token, name, &bytes)
-        .await
-        .map_err(storage_error)
+) -> ServiceResult<()> {
+    Ok(state.store().put_media(token, name, &bytes).await?)
 }
 
 /// Loads the named media objects of a flow; a missing object is simply left out.
@@ -171,15 +167,10 @@ pub async fn load_media(
     state: &AppState,
     token: &str,
     names: Vec<String>,
-) -> Result<heshen_core::result::MediaMap, ApiError> {
+) -> ServiceResult<heshen_core::result::MediaMap> {
     let mut media = heshen_core::result::MediaMap::new();
     for name in names {
-        if let Some(bytes) = state
-            .store()
-            .get_media(token, &name)
-            .await
-            .map_err(storage_error)?
-        {
+        if let Some(bytes) = state.store().get_media(token, &name).await? {
             media.insert(name, bytes);
         }
     }

@@ -3,11 +3,13 @@
 //! import`) is the default; a deployment with access to a real source plugs in the
 //! HTTP connector by configuration.
 
+use crate::outbound::Outbound;
 use base64::Engine as _;
+use heshen_core::{IdCardNumber, PersonName};
 use heshen_store::Store;
+use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 /// What the authority knows about one (ID number, name) pair.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,63 +74,49 @@ impl AuthoritySource for RegistrySource {
 /// A remote source speaking a small JSON protocol:
 /// `POST <url>` with `{"IdCard": "…", "Name": "…"}` (and `Authorization: Bearer <token>`
 /// when configured) answers `{"Result": "match" | "name_mismatch" | "not_found",
-/// "PhotoBase64": "…"}`.
+/// "PhotoBase64": "…"}`. It goes through the shared [`Outbound`] client, so its address must
+/// be public or in `outbound_allow`.
 pub struct HttpSource {
     url: String,
-    token: Option<String>,
-    client: reqwest::Client,
+    token: Option<SecretString>,
+    outbound: Outbound,
 }
 
+/// An authority's answer carries a photo; a few megabytes is plenty for one.
+const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
 impl HttpSource {
-    pub fn new(
-        url: &str,
-        token: Option<String>,
-        timeout: Duration,
-    ) -> Result<Self, AuthorityError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| AuthorityError::Unavailable(e.to_string()))?;
-        Ok(Self {
+    pub fn new(url: &str, token: Option<SecretString>, outbound: Outbound) -> Self {
+        Self {
             url: url.to_string(),
             token,
-            client,
-        })
+            outbound,
+        }
     }
 }
 
 impl AuthoritySource for HttpSource {
     fn lookup<'a>(&'a self, id_card: &'a str, name: &'a str) -> LookupFuture<'a> {
         Box::pin(async move {
-            let mut request = self
-                .client
-                .post(&self.url)
-                .json(&serde_json::json!({"IdCard": id_card, "Name": name}));
-            if let Some(token) = &self.token {
-                request = request.bearer_auth(token);
-            }
-            let response = request
-                .send()
+            let body = self
+                .outbound
+                .post_json(
+                    &self.url,
+                    self.token.as_ref().map(|t| t.expose_secret()),
+                    &serde_json::json!({"IdCard": id_card, "Name": name}),
+                    MAX_ANSWER_BYTES,
+                )
                 .await
                 .map_err(|e| AuthorityError::Unavailable(e.to_string()))?;
-            if !response.status().is_success() {
-                return Err(AuthorityError::Unavailable(format!(
-                    "HTTP {}",
-                    response.status()
-                )));
-            }
-            let body: serde_json::Value = response
-                .json()
-                .await
-                .map_err(|e| AuthorityError::BadAnswer(e.to_string()))?;
+            // Never echo the answer: it may hold a photo and personal data.
             match body.get("Result").and_then(|r| r.as_str()) {
                 Some("match") => {
                     let photo = match body.get("PhotoBase64").and_then(|p| p.as_str()) {
                         Some(b64) if !b64.is_empty() => Some(
                             base64::engine::general_purpose::STANDARD
                                 .decode(b64)
-                                .map_err(|e| {
-                                    AuthorityError::BadAnswer(format!("PhotoBase64: {e}"))
+                                .map_err(|_| {
+                                    AuthorityError::BadAnswer("PhotoBase64 is not base64".into())
                                 })?,
                         ),
                         _ => None,
@@ -140,8 +128,50 @@ impl AuthoritySource for HttpSource {
                 }
                 Some("name_mismatch") => Ok(AuthorityAnswer::NameMismatch),
                 Some("not_found") => Ok(AuthorityAnswer::NotFound),
-                _ => Err(AuthorityError::BadAnswer(body.to_string())),
+                Some(_) => Err(AuthorityError::BadAnswer(
+                    "Result is not match, name_mismatch or not_found".into(),
+                )),
+                None => Err(AuthorityError::BadAnswer("the answer has no Result".into())),
             }
         })
+    }
+}
+
+/// The outcome of checking a (ID number, name) pair against the authority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityCheck {
+    Match,
+    Mismatch,
+    InvalidIdCard,
+    InvalidName,
+    SourceError,
+    NotFound,
+}
+
+/// Checks a pair against the authority; invalid input is an outcome, not an error.
+pub async fn check_identity(
+    source: &dyn AuthoritySource,
+    id_card: &str,
+    name: &str,
+) -> (IdentityCheck, Option<AuthorityAnswer>) {
+    let Ok(id) = IdCardNumber::parse(id_card) else {
+        return (IdentityCheck::InvalidIdCard, None);
+    };
+    let Ok(name) = PersonName::parse(name) else {
+        return (IdentityCheck::InvalidName, None);
+    };
+    match source.lookup(id.as_str(), name.as_str()).await {
+        Ok(answer) => {
+            let result = match &answer {
+                AuthorityAnswer::Match { .. } => IdentityCheck::Match,
+                AuthorityAnswer::NameMismatch => IdentityCheck::Mismatch,
+                AuthorityAnswer::NotFound => IdentityCheck::NotFound,
+            };
+            (result, Some(answer))
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "authority lookup failed");
+            (IdentityCheck::SourceError, None)
+        }
     }
 }

@@ -1,0 +1,278 @@
+//! Verification orchestration: media, a challenge and a reference from the authority source
+//! or the caller, through the vision engine, to an engine-neutral [`Verdict`]. The wire codes
+//! are chosen by each front door; the numeric result codes of RESULT_CODES.md, which every
+//! flow records, are chosen here, in [`Failure::result_code`] and nowhere else.
+
+use crate::authority::{AuthorityAnswer, IdentityCheck};
+use crate::error::{ServiceError, ServiceResult};
+use crate::outbound::FetchError;
+use crate::vision::Vision;
+use heshen_core::codes::{self, ResultCode};
+use heshen_vision::image_input::encode_jpeg;
+use heshen_vision::liveness::{decide, ActionThresholds, Challenge, LivenessFailure};
+use heshen_vision::video::{decode_video_bytes, VideoOptions};
+use heshen_vision::{Embedding, Engine, VisionError};
+
+/// What a live face is compared with.
+pub enum Reference {
+    Photo(Vec<u8>),
+    Embedding(Embedding),
+}
+
+/// Why a verification did not pass.
+#[derive(Debug)]
+pub enum Failure {
+    /// The caller's media could not be used (no face, undecodable, poor quality…).
+    Media(VisionError),
+    /// A caller-given URL could not be fetched.
+    Download(FetchError),
+    /// The recording did not answer the challenge with a live person.
+    Liveness(LivenessFailure),
+    /// Liveness passed but no frame was fit to compare.
+    NoBestFrame,
+    /// The faces are not similar enough.
+    LowSimilarity,
+    /// The identity did not check out with the authority.
+    Identity(IdentityCheck),
+    /// The authority knows the person but has no photo of them.
+    NoReferencePhoto,
+    /// The reference the authority holds cannot be used (an embedding of another model's
+    /// size, corrupt bytes). Refused, never waved through.
+    UnusableReference,
+}
+
+impl Failure {
+    /// The verification result code a flow records for this failure.
+    pub fn result_code(&self) -> ResultCode {
+        match self {
+            Failure::Media(err) => match err {
+                VisionError::NoFace => codes::NO_FACE_FOR_COMPARISON,
+                VisionError::MultipleFaces(_) => codes::MULTIPLE_FACES,
+                VisionError::VideoDecode(_) | VisionError::VideoNoFrames => {
+                    codes::VIDEO_FORMAT_ERROR
+                }
+                VisionError::VideoTooLong { .. } => codes::VIDEO_SIZE_ERROR,
+                VisionError::VideoNoAudio => codes::NO_VOICE,
+                VisionError::PoorQuality(_) => codes::FACE_NOT_VISIBLE,
+                VisionError::ImageTooSmall { .. } => codes::RESOLUTION_TOO_LOW,
+                _ => codes::FILE_FORMAT_ERROR,
+            },
+            Failure::Download(_) => codes::VIDEO_FETCH_FAILED,
+            Failure::Liveness(failure) => codes::lookup(failure.result_code),
+            Failure::NoBestFrame => codes::PHOTO_EXTRACTION_FAILED,
+            Failure::LowSimilarity => codes::LOW_SIMILARITY,
+            Failure::Identity(check) => match check {
+                IdentityCheck::Mismatch => codes::NAME_ID_MISMATCH,
+                IdentityCheck::NotFound => codes::IDENTITY_NOT_FOUND,
+                IdentityCheck::InvalidIdCard => codes::ID_NUMBER_INVALID,
+                IdentityCheck::InvalidName => codes::NAME_INVALID,
+                IdentityCheck::SourceError | IdentityCheck::Match => codes::AUTHORITY_UPGRADING,
+            },
+            Failure::NoReferencePhoto => codes::NO_AUTHORITY_PHOTO,
+            // The deployment's data is at fault, not the person: a service error, refused.
+            Failure::UnusableReference => codes::SERVICE_ERROR,
+        }
+    }
+}
+
+/// The result of one verification.
+#[derive(Debug)]
+pub struct Verdict {
+    pub failure: Option<Failure>,
+    /// Similarity on FaceID's 0–100 scale, when a comparison ran.
+    pub sim: Option<f32>,
+    /// The best frame first (JPEG), then any extra frames asked for; empty unless liveness passed.
+    pub frames: Vec<Vec<u8>>,
+}
+
+impl Verdict {
+    pub fn failed(failure: Failure) -> Self {
+        Self {
+            failure: Some(failure),
+            sim: None,
+            frames: Vec::new(),
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// The reference an identity check leads to, or the failure that stops the verification.
+/// A match whose reference cannot be used fails closed.
+pub fn reference_for(
+    check: IdentityCheck,
+    answer: Option<AuthorityAnswer>,
+) -> Result<Reference, Failure> {
+    match (check, answer) {
+        (
+            IdentityCheck::Match,
+            Some(AuthorityAnswer::Match {
+                embedding: Some(bytes),
+                ..
+            }),
+        ) => Embedding::from_bytes(&bytes)
+            .map(Reference::Embedding)
+            .ok_or(Failure::UnusableReference),
+        (IdentityCheck::Match, Some(AuthorityAnswer::Match { photo: Some(p), .. })) => {
+            Ok(Reference::Photo(p))
+        }
+        (IdentityCheck::Match, _) => Err(Failure::NoReferencePhoto),
+        (other, _) => Err(Failure::Identity(other)),
+    }
+}
+
+/// Caller-input failures become a [`Failure`]; the engine's own faults are errors.
+fn classify(err: VisionError) -> ServiceResult<Failure> {
+    if err.is_engine_fault() {
+        tracing::error!(%err, "vision engine fault");
+        return Err(ServiceError::VisionFault(err.to_string()));
+    }
+    Ok(Failure::Media(err))
+}
+
+fn similarity(
+    engine: &Engine,
+    face: &image::RgbImage,
+    reference: &Reference,
+) -> Result<f32, VisionError> {
+    match reference {
+        Reference::Embedding(e) => engine.compare_with_embedding(face, e).map(|(sim, _)| sim),
+        Reference::Photo(bytes) => {
+            let photo = engine.decode(bytes)?;
+            engine.compare(face, &photo).map(|c| c.sim)
+        }
+    }
+}
+
+fn judged(sim: f32, threshold: f32) -> Verdict {
+    Verdict {
+        failure: (sim < threshold).then_some(Failure::LowSimilarity),
+        sim: Some(sim),
+        frames: Vec::new(),
+    }
+}
+
+/// Compares a photo with a reference.
+pub async fn compare_photo(
+    vision: &Vision,
+    photo: Vec<u8>,
+    reference: Reference,
+    threshold: f32,
+) -> ServiceResult<Verdict> {
+    let result = vision
+        .run(move |engine| {
+            let image = engine.decode(&photo)?;
+            similarity(engine, &image, &reference)
+        })
+        .await;
+    match result {
+        Ok(sim) => Ok(judged(sim, threshold)),
+        Err(err) => Ok(Verdict::failed(classify(err)?)),
+    }
+}
+
+/// Liveness on a recording, then (with a reference) comparison of its best frame.
+/// `extra_frames` more frames with a face are returned after the best one.
+pub async fn verify_recording(
+    vision: &Vision,
+    video: Vec<u8>,
+    challenge: Challenge,
+    reference: Option<Reference>,
+    threshold: f32,
+    extra_frames: usize,
+) -> ServiceResult<Verdict> {
+    let result = vision
+        .run(move |engine| {
+            let options = VideoOptions {
+                with_audio: matches!(challenge, Challenge::Digits(_)),
+                reject_longer_than_s: Some(20.0),
+                ..VideoOptions::default()
+            };
+            let decoded = decode_video_bytes(&video, &options)?;
+            let duration = decoded
+                .info
+                .duration_s
+                .unwrap_or_else(|| decoded.frame_times.last().copied().unwrap_or(0.0));
+            let analysis = engine.analyse_frames(&decoded.frames, &ActionThresholds::default())?;
+            if let Err(failure) = decide(&analysis, duration, &challenge, decoded.audio.as_deref())
+            {
+                return Ok(Verdict::failed(Failure::Liveness(failure)));
+            }
+            let Some(best) = analysis.best_frame else {
+                return Ok(Verdict::failed(Failure::NoBestFrame));
+            };
+            let best_image = &decoded.frames[best];
+            let mut verdict = match &reference {
+                Some(reference) => judged(similarity(engine, best_image, reference)?, threshold),
+                None => Verdict {
+                    failure: None,
+                    sim: None,
+                    frames: Vec::new(),
+                },
+            };
+            verdict.frames.push(encode_jpeg(best_image, 90)?);
+            if extra_frames > 0 {
+                let with_face: Vec<usize> = analysis
+                    .frames
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, f)| f.face.is_some() && *i != best)
+                    .map(|(i, _)| i)
+                    .collect();
+                let step = (with_face.len() / extra_frames).max(1);
+                for &i in with_face.iter().step_by(step).take(extra_frames) {
+                    verdict.frames.push(encode_jpeg(&decoded.frames[i], 85)?);
+                }
+            }
+            Ok(verdict)
+        })
+        .await;
+    match result {
+        Ok(verdict) => Ok(verdict),
+        Err(err) => Ok(Verdict::failed(classify(err)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_stored_embedding_fails_closed() {
+        let answer = AuthorityAnswer::Match {
+            photo: None,
+            embedding: Some(vec![1, 2, 3]),
+        };
+        let refused = reference_for(IdentityCheck::Match, Some(answer));
+        assert!(matches!(refused, Err(Failure::UnusableReference)));
+        let answer = AuthorityAnswer::Match {
+            photo: Some(vec![0xff, 0xd8]),
+            embedding: Some(vec![0; 7]),
+        };
+        assert!(
+            matches!(
+                reference_for(IdentityCheck::Match, Some(answer)),
+                Err(Failure::UnusableReference)
+            ),
+            "a photo beside a broken embedding does not hide the breakage"
+        );
+    }
+
+    #[test]
+    fn identity_failures_and_missing_photos_stop_before_vision() {
+        let none = AuthorityAnswer::Match {
+            photo: None,
+            embedding: None,
+        };
+        assert!(matches!(
+            reference_for(IdentityCheck::Match, Some(none)),
+            Err(Failure::NoReferencePhoto)
+        ));
+        assert!(matches!(
+            reference_for(IdentityCheck::Mismatch, Some(AuthorityAnswer::NameMismatch)),
+            Err(Failure::Identity(IdentityCheck::Mismatch))
+        ));
+    }
+}
