@@ -27,8 +27,19 @@ impl Params {
         }
     }
 
-    /// Rebuilds nested objects and lists from flattened form pairs.
+    /// Rebuilds nested objects and lists from flattened form pairs. Nesting and the number
+    /// of fields are bounded: every tree is walked recursively, and a deep one would overflow
+    /// the stack (which no panic handler can catch) when built, finished or dropped.
     pub fn from_form(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        if pairs.len() > MAX_FORM_FIELDS {
+            return Err(ApiError::new(
+                heshen_core::ErrorCode::InvalidParameter,
+                format!(
+                    "The request has {} parameters, more than the {MAX_FORM_FIELDS} allowed.",
+                    pairs.len()
+                ),
+            ));
+        }
         let mut root = Value::Object(Map::new());
         for (key, value) in pairs {
             insert_path(&mut root, key, value.clone())?;
@@ -198,8 +209,23 @@ impl Params {
     }
 }
 
+/// The deepest nesting any faceid field has is 4 (`Encryption.EncryptList.0`,
+/// `IntentionQuestions.0.Answers.0`); 8 leaves room without letting a request recurse.
+pub const MAX_FORM_DEPTH: usize = 8;
+/// Far more than any action takes (DetectAuth with ten intention questions of fifty answers).
+pub const MAX_FORM_FIELDS: usize = 1024;
+
 fn insert_path(root: &mut Value, key: &str, value: String) -> Result<(), ApiError> {
     let segments: Vec<&str> = key.split('.').collect();
+    if segments.len() > MAX_FORM_DEPTH {
+        return Err(ApiError::new(
+            heshen_core::ErrorCode::InvalidParameter,
+            format!(
+                "The parameter name `{}…` nests deeper than {MAX_FORM_DEPTH} levels.",
+                key.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
     if segments.iter().any(|s| s.is_empty()) {
         return Err(ApiError::new(
             heshen_core::ErrorCode::InvalidParameter,
@@ -308,6 +334,20 @@ mod tests {
         assert!(Params::from_form(&pairs).is_err());
         let pairs = vec![("A..B".to_string(), "1".to_string())];
         assert!(Params::from_form(&pairs).is_err());
+    }
+
+    #[test]
+    fn deep_and_numerous_form_keys_are_refused_without_recursing() {
+        let deep = vec!["a"; 200_000].join(".");
+        let err = Params::from_form(&[(deep, "1".to_string())]).unwrap_err();
+        assert_eq!(err.code, heshen_core::ErrorCode::InvalidParameter);
+        assert!(err.message.len() < 200, "{}", err.message);
+        let just_deep_enough = ["a"; MAX_FORM_DEPTH].join(".");
+        assert!(Params::from_form(&[(just_deep_enough, "1".to_string())]).is_ok());
+        let many: Vec<(String, String)> = (0..=MAX_FORM_FIELDS)
+            .map(|i| (format!("F{i}"), String::new()))
+            .collect();
+        assert!(Params::from_form(&many).is_err());
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     endpoint: String,
@@ -52,6 +52,16 @@ pub struct Client {
     secret_key: String,
     /// Seconds added to the clock when signing; lets tests send stale signatures.
     clock_skew_secs: i64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint)
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Client {

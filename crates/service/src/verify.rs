@@ -213,16 +213,16 @@ pub async fn verify_recording(
                 },
             };
             verdict.frames.push(encode_jpeg(best_image, 90)?);
-            if extra_frames > 0 {
-                let with_face: Vec<usize> = analysis
-                    .frames
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, f)| f.face.is_some() && *i != best)
-                    .map(|(i, _)| i)
-                    .collect();
-                let step = (with_face.len() / extra_frames).max(1);
-                for &i in with_face.iter().step_by(step).take(extra_frames) {
+            let with_face: Vec<usize> = analysis
+                .frames
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| f.face.is_some() && *i != best)
+                .map(|(i, _)| i)
+                .collect();
+            // No extra frames asked for: `checked_div` by zero is `None`.
+            if let Some(stride) = with_face.len().checked_div(extra_frames) {
+                for &i in with_face.iter().step_by(stride.max(1)).take(extra_frames) {
                     verdict.frames.push(encode_jpeg(&decoded.frames[i], 85)?);
                 }
             }

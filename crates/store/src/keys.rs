@@ -10,14 +10,14 @@ const SECRET_KEY_COLUMN: (&str, &str) = ("api_keys", "secret_key");
 
 /// A freshly created credential; the only time the secret key is handed out
 /// in a listing-like context.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewApiKey {
     pub secret_id: String,
     pub secret_key: String,
 }
 
 /// A credential with its decrypted secret key, for request signature checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey {
     pub secret_id: String,
     pub secret_key: String,
@@ -25,6 +25,28 @@ pub struct ApiKey {
     pub name: String,
     pub enabled: bool,
     pub created_at: i64,
+}
+
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("enabled", &self.enabled)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// A credential without its secret, for listings.

@@ -2,10 +2,10 @@
 //! and mono 16 kHz PCM audio. Running the CLI keeps a large C library out of our process and
 //! lets a crash on hostile input kill only the child.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use image::RgbImage;
 use serde::Serialize;
@@ -99,64 +99,70 @@ pub fn ffmpeg_available() -> Result<()> {
     Ok(())
 }
 
-/// Runs a tool to completion and returns its stdout, or the last line of its stderr as the
-/// error. Both pipes are drained on threads so a chatty child cannot block on a full pipe.
+/// What the decoders may open: local files only, through the demuxers of the recordings
+/// heshen accepts (MP4/MOV from iOS, WebM/Matroska from Chrome and Firefox, and a few common
+/// containers). Playlist and concatenation demuxers (HLS, `concat`, image sequences), which
+/// open further files or URLs named inside an upload, are not among them.
+const INPUT_GUARD: [&str; 4] = [
+    "-protocol_whitelist",
+    "file",
+    "-format_whitelist",
+    "mov,matroska,webm,avi,flv,mpegts,ogg,wav,mp3,aac",
+];
+
+/// Runs a tool to completion and returns its stdout, or an error that says why without
+/// echoing the tool's stderr (it names temporary paths). Both pipes are drained while the
+/// child runs, so a chatty child cannot block on a full pipe; past `timeout` it is killed.
 fn run_tool(command: &mut Command, timeout: Duration) -> Result<Vec<u8>> {
-    let mut child = command
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| VisionError::FfmpegMissing(e.to_string()))?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(VisionError::VideoDecode(format!(
+        .stderr(Stdio::piped());
+    let mut command = tokio::process::Command::from(std::mem::replace(command, Command::new("")));
+    command.kill_on_drop(true);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let output = runtime.block_on(async {
+        let child = command
+            .spawn()
+            .map_err(|e| VisionError::FfmpegMissing(e.to_string()))?;
+        match tokio::time::timeout(timeout, child.wait_with_output()).await {
+            Ok(output) => Ok(output?),
+            // Dropping the child kills it (`kill_on_drop`).
+            Err(_) => Err(VisionError::VideoDecode(format!(
                 "decoder timed out after {} s",
                 timeout.as_secs()
-            )));
+            ))),
         }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let out = stdout.join().unwrap_or_default();
-    let err = stderr.join().unwrap_or_default();
-    if !status.success() {
-        let text = String::from_utf8_lossy(&err);
-        let last = text.lines().last().unwrap_or("unknown error").trim();
-        return Err(VisionError::VideoDecode(last.to_string()));
+    })?;
+    if !output.status.success() {
+        let text = String::from_utf8_lossy(&output.stderr);
+        tracing::debug!(stderr = %text.trim(), "decoder refused the input");
+        return Err(VisionError::VideoDecode(decoder_complaint(&text)));
     }
-    Ok(out)
+    Ok(output.stdout)
+}
+
+/// A decoder's complaint in general words: the kind of problem, never its text.
+fn decoder_complaint(stderr: &str) -> String {
+    let text = stderr.to_ascii_lowercase();
+    let kind = if text.contains("not on whitelist") || text.contains("protocol") {
+        "the container is not one heshen accepts"
+    } else if text.contains("invalid data") || text.contains("moov atom not found") {
+        "the file is not a readable video"
+    } else if text.contains("decoder") || text.contains("codec") {
+        "the video's codec cannot be decoded"
+    } else {
+        "the decoder could not read it"
+    };
+    kind.to_string()
 }
 
 pub fn probe(path: &Path, timeout: Duration) -> Result<VideoInfo> {
     let out = run_tool(
         Command::new("ffprobe")
+            .args(INPUT_GUARD)
             .args([
                 "-v",
                 "error",
@@ -231,7 +237,9 @@ pub fn decode_video_file(path: &Path, options: &VideoOptions) -> Result<DecodedV
     let duration = format!("{}", options.max_duration_s);
     let raw = run_tool(
         Command::new("ffmpeg")
-            .args(["-v", "error", "-nostdin", "-t", &duration, "-i"])
+            .args(["-v", "error", "-nostdin"])
+            .args(INPUT_GUARD)
+            .args(["-t", &duration, "-i"])
             .arg(path)
             .args([
                 "-an",
@@ -278,7 +286,9 @@ pub fn decode_audio_file(path: &Path, max_duration_s: f32, timeout: Duration) ->
     let duration = format!("{max_duration_s}");
     let raw = run_tool(
         Command::new("ffmpeg")
-            .args(["-v", "error", "-nostdin", "-t", &duration, "-i"])
+            .args(["-v", "error", "-nostdin"])
+            .args(INPUT_GUARD)
+            .args(["-t", &duration, "-i"])
             .arg(path)
             .args(["-vn", "-ac", "1", "-ar", &AUDIO_SAMPLE_RATE.to_string()])
             .args(["-f", "s16le", "pipe:1"]),
@@ -315,6 +325,31 @@ pub fn decode_video_bytes(bytes: &[u8], options: &VideoOptions) -> Result<Decode
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+
+    fn a_real_video() -> std::path::PathBuf {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        here.join("../../../shared/testdata/videos/single_face.mp4")
+    }
+
+    #[test]
+    fn uploads_cannot_make_the_decoder_open_other_files() {
+        let real = a_real_video();
+        assert!(real.exists(), "{}", real.display());
+        assert!(decode_video_file(&real, &VideoOptions::default()).is_ok());
+        let concat = format!("ffconcat version 1.0\nfile '{}'\n", real.display());
+        let playlist = format!(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile://{}\n#EXT-X-ENDLIST\n",
+            real.display()
+        );
+        for upload in [concat, playlist] {
+            let err = decode_video_bytes(upload.as_bytes(), &VideoOptions::default())
+                .expect_err("a list of other files is not a video");
+            let text = err.to_string();
+            assert!(matches!(err, VisionError::VideoDecode(_)), "{text}");
+            assert!(!text.contains("heshen-video-"), "no temporary path: {text}");
+        }
+    }
 
     #[test]
     fn a_hanging_tool_is_killed_at_the_deadline() {
