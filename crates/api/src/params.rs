@@ -44,9 +44,15 @@ impl Params {
         for (key, value) in pairs {
             insert_path(&mut root, key, value.clone())?;
         }
-        let Value::Object(map) = finish_lists(root) else {
-            unreachable!("root stays an object")
+        let Value::Object(fields) = root else {
+            unreachable!("insert_path only ever adds to the root object")
         };
+        // Lists are rebuilt below the top level only: the fields themselves are named, so
+        // a request whose only field is `0` is an object with a field `0`, not a list.
+        let map = fields
+            .into_iter()
+            .map(|(k, v)| (k, finish_lists(v)))
+            .collect();
         Ok(Self {
             map,
             origin: Origin::Form,
@@ -348,6 +354,14 @@ mod tests {
             .map(|i| (format!("F{i}"), String::new()))
             .collect();
         assert!(Params::from_form(&many).is_err());
+    }
+
+    #[test]
+    fn top_level_fields_named_like_list_indexes_stay_fields() {
+        // Found by the request_parsing fuzz target: this panicked ("root stays an object").
+        let p = form(&[("0", "x")]);
+        assert_eq!(p.opt_string("0").unwrap().as_deref(), Some("x"));
+        assert!(p.allow_only(&["RuleId"]).is_err());
     }
 
     #[test]

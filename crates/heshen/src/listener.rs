@@ -44,7 +44,6 @@ impl axum::serve::Listener for Bounded {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
                     return (
                         Counted {
                             stream,

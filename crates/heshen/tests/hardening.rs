@@ -34,6 +34,11 @@ async fn counting_server(bind: &str, reply: String) -> (String, Arc<AtomicUsize>
     (addr, hits)
 }
 
+/// Sends a request and reads its `{"Response": …}` envelope.
+async fn envelope(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn ok_reply(body: &str) -> String {
     format!(
         "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -215,16 +220,13 @@ async fn an_extreme_timestamp_is_an_expired_signature_not_an_overflow() {
         i64::MIN,
         server.secret_id
     );
-    let answer: Value = reqwest::Client::new()
-        .post(&server.url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = envelope(
+        reqwest::Client::new()
+            .post(&server.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body),
+    )
+    .await;
     common::assert_error_envelope(&answer, "AuthFailure.SignatureExpire");
     server.stop().await;
 }
@@ -266,24 +268,12 @@ fn unsigned_payload_request(server: &Server) -> reqwest::RequestBuilder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_payloads_are_accepted_unless_refused_by_setting() {
     let server = Server::start().await;
-    let answer: Value = unsigned_payload_request(&server)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = envelope(unsigned_payload_request(&server)).await;
     assert!(answer["Response"]["LiveCode"].is_string(), "{answer}");
     server.stop().await;
 
     let strict = Server::start_with(|s| s.allow_unsigned_payload = false).await;
-    let answer: Value = unsigned_payload_request(&strict)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = envelope(unsigned_payload_request(&strict)).await;
     common::assert_error_envelope(&answer, "AuthFailure.SignatureFailure");
     strict.stop().await;
 }

@@ -12,7 +12,8 @@
 //! ```
 
 use heshen_core::sign::tc3;
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 pub const VERSION: &str = "2018-03-01";
@@ -129,9 +130,46 @@ impl Client {
         unwrap_envelope(&text)
     }
 
-    pub async fn detect_auth(&self, request: &DetectAuth) -> Result<DetectAuthResponse, Error> {
-        let value = self.call("DetectAuth", &to_fields(request)?).await?;
+    /// Calls `action` with a typed request and reads its typed answer.
+    pub async fn call_typed<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        action: &str,
+        request: &Req,
+    ) -> Result<Resp, Error> {
+        let value = self.call(action, &to_fields(request)?).await?;
         serde_json::from_value(value).map_err(|e| Error::Envelope(e.to_string()))
+    }
+
+    pub async fn detect_auth(&self, request: &DetectAuth) -> Result<DetectAuthResponse, Error> {
+        self.call_typed("DetectAuth", request).await
+    }
+
+    pub async fn get_live_code(&self) -> Result<protocol::GetLiveCodeResponse, Error> {
+        self.call_typed("GetLiveCode", &protocol::GetLiveCodeRequest {})
+            .await
+    }
+
+    pub async fn id_card_verification(
+        &self,
+        id_card: &str,
+        name: &str,
+    ) -> Result<protocol::IdCardVerificationResponse, Error> {
+        let request = protocol::IdCardVerificationRequest {
+            id_card: id_card.into(),
+            name: name.into(),
+            encryption: None,
+        };
+        self.call_typed("IdCardVerification", &request).await
+    }
+
+    pub async fn check_eid_token_status(
+        &self,
+        eid_token: &str,
+    ) -> Result<protocol::CheckEidTokenStatusResponse, Error> {
+        let request = protocol::CheckEidTokenStatusRequest {
+            eid_token: eid_token.into(),
+        };
+        self.call_typed("CheckEidTokenStatus", &request).await
     }
 
     pub async fn get_detect_info_enhanced(
@@ -197,35 +235,11 @@ pub fn unwrap_envelope(text: &str) -> Result<Value, Error> {
     Ok(response)
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DetectAuth {
-    pub rule_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_card: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extra: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_base64: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DetectAuthResponse {
-    pub url: String,
-    pub biz_token: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EidTokenResponse {
-    pub eid_token: String,
-    pub url: String,
-}
+/// The request and response bodies, shared with the server.
+pub use heshen_core::protocol;
+pub use heshen_core::protocol::{
+    DetectAuthRequest as DetectAuth, DetectAuthResponse, GetEidTokenResponse as EidTokenResponse,
+};
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind};
+use heshen_core::protocol::GetWeChatBillDetailsResponse;
 use heshen_core::result::format_sim;
 use heshen_core::{codes, ApiError, IdCardNumber, PersonName};
 use heshen_service::AppState;
@@ -144,11 +145,11 @@ pub async fn get_wechat_bill_details(
         offset_ms: at.0 - start,
         passed: at.1,
     };
-    Ok(json!({
-        "HasNextPage": has_next,
-        "NextCursor": next.to_cursor(),
-        "WeChatBillDetails": page,
-    }))
+    super::answer(GetWeChatBillDetailsResponse {
+        has_next_page: has_next,
+        next_cursor: next.to_cursor(),
+        we_chat_bill_details: page,
+    })
 }
 
 /// Where a page of bills starts (see the module documentation).

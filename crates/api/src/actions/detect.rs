@@ -5,6 +5,7 @@ use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
+use heshen_core::protocol::DetectAuthResponse;
 use heshen_core::result::{self, InfoSelection, ResultOptions};
 use heshen_core::rule::{CompareSource, IdentitySource, ReviewStatus};
 use heshen_core::{ApiError, BizToken, ErrorCode};
@@ -133,10 +134,14 @@ pub async fn detect_auth(
     flows::create(state, token.as_str(), &owner, &flow, media)
         .await
         .map_err(service_error)?;
-    Ok(json!({
-        "Url": format!("{}/h5/start?token={}", state.config().public_url.trim_end_matches('/'), token),
-        "BizToken": token.as_str(),
-    }))
+    super::answer(DetectAuthResponse {
+        url: format!(
+            "{}/h5/start?token={}",
+            state.config().public_url.trim_end_matches('/'),
+            token
+        ),
+        biz_token: token.as_str().to_string(),
+    })
 }
 
 /// Finds the caller's flow for a BizToken + RuleId, with FaceID's errors for every other case.

@@ -7,6 +7,7 @@ use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
+use heshen_core::protocol::{CheckEidTokenStatusResponse, GetEidTokenResponse};
 use heshen_core::result;
 use heshen_core::rule::ReviewStatus;
 use heshen_core::{ApiError, EidToken, ErrorCode, IdCardNumber};
@@ -14,7 +15,7 @@ use heshen_service::crypto::eid_info;
 use heshen_service::flows::{self, FlowOwner};
 use heshen_service::state::MerchantEntry;
 use heshen_service::AppState;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 async fn merchant_for(
     state: &AppState,
@@ -176,10 +177,14 @@ pub async fn get_eid_token(
     flows::create(state, token.as_str(), &owner, &flow, Vec::new())
         .await
         .map_err(service_error)?;
-    Ok(json!({
-        "EidToken": token.as_str(),
-        "Url": format!("{}/eid/start?token={}", state.config().public_url.trim_end_matches('/'), token),
-    }))
+    super::answer(GetEidTokenResponse {
+        eid_token: token.as_str().to_string(),
+        url: format!(
+            "{}/eid/start?token={}",
+            state.config().public_url.trim_end_matches('/'),
+            token
+        ),
+    })
 }
 
 pub async fn get_eid_result(
@@ -230,5 +235,11 @@ pub async fn check_eid_token_status(
     params.allow_only(&["EidToken"])?;
     let token = params.req_string("EidToken")?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
-    Ok(json!({ "Status": stored.flow.status(state.clock().now_ms()).as_str() }))
+    super::answer(CheckEidTokenStatusResponse {
+        status: stored
+            .flow
+            .status(state.clock().now_ms())
+            .as_str()
+            .to_string(),
+    })
 }

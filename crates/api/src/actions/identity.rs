@@ -2,10 +2,11 @@
 
 use crate::params::Params;
 use crate::wire::identity_result;
+use heshen_core::protocol::IdCardVerificationResponse;
 use heshen_core::ApiError;
 use heshen_service::authority::check_identity;
 use heshen_service::AppState;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub async fn id_card_verification(state: &AppState, params: &Params) -> Result<Value, ApiError> {
     params.allow_only(&["IdCard", "Name", "Encryption"])?;
@@ -13,5 +14,8 @@ pub async fn id_card_verification(state: &AppState, params: &Params) -> Result<V
     let name = params.req_string("Name")?;
     let (check, _) = check_identity(state.authority(), &id_card, &name).await;
     let (result, description) = identity_result(check);
-    Ok(json!({"Result": result, "Description": description}))
+    super::answer(IdCardVerificationResponse {
+        result: result.into(),
+        description: description.into(),
+    })
 }

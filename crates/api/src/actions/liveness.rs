@@ -1,10 +1,11 @@
 //! Challenges for the API-level liveness actions (LivenessCompare, LivenessRecognition).
 
 use crate::params::Params;
+use heshen_core::protocol::{GetActionSequenceResponse, GetLiveCodeResponse};
 use heshen_core::ApiError;
 use rand::seq::SliceRandom;
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// FaceID numbering for GetActionSequence: 1 open mouth, 2 close eyes.
 const ACTIONS: [&str; 2] = ["1", "2"];
@@ -14,7 +15,9 @@ pub fn get_action_sequence(params: &Params) -> Result<Value, ApiError> {
     params.opt_bounded("ActionType", 32)?;
     let mut actions = ACTIONS;
     actions.shuffle(&mut rand::rngs::OsRng);
-    Ok(json!({ "ActionSequence": actions.join(",") }))
+    super::answer(GetActionSequenceResponse {
+        action_sequence: actions.join(","),
+    })
 }
 
 pub fn get_live_code(params: &Params) -> Result<Value, ApiError> {
@@ -22,5 +25,5 @@ pub fn get_live_code(params: &Params) -> Result<Value, ApiError> {
     let code: String = (0..4)
         .map(|_| char::from(b'0' + rand::rngs::OsRng.gen_range(0..10u8)))
         .collect();
-    Ok(json!({ "LiveCode": code }))
+    super::answer(GetLiveCodeResponse { live_code: code })
 }

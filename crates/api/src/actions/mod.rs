@@ -16,6 +16,11 @@ use heshen_core::{Action, ApiError, ErrorCode};
 use heshen_service::AppState;
 use serde_json::Value;
 
+/// An action's typed answer as the envelope's fields.
+fn answer<T: serde::Serialize>(body: T) -> Result<Value, ApiError> {
+    serde_json::to_value(body).map_err(|e| ApiError::internal(format!("rendering the answer: {e}")))
+}
+
 pub async fn dispatch(state: &AppState, request: &Authenticated) -> Result<Value, ApiError> {
     let caller = &request.caller;
     let decrypted;

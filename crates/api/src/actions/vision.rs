@@ -10,13 +10,14 @@ use super::fields;
 use crate::params::Params;
 use crate::wire::{failure_result, service_error};
 use base64::Engine as _;
+use heshen_core::protocol::{ImageRecognitionResponse, LivenessResponse};
 use heshen_core::ApiError;
 use heshen_service::authority::check_identity;
 use heshen_service::verify::{self, Failure, Reference, Verdict};
 use heshen_service::vision::Vision;
 use heshen_service::AppState;
 use heshen_vision::liveness::{Challenge, LivenessAction};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const MAX_VIDEO_BASE64: usize = 8 * 1024 * 1024;
 
@@ -122,11 +123,12 @@ pub async fn image_recognition(
         Err(failure) => Verdict::failed(failure),
     };
     let (result, description, sim) = summary(&verdict);
-    let mut out = json!({"Sim": sim, "Result": result, "Description": description});
-    if v2 {
-        out["Extra"] = Value::String(extra.unwrap_or_default());
-    }
-    Ok(out)
+    super::answer(ImageRecognitionResponse {
+        sim,
+        result,
+        description,
+        extra: v2.then(|| extra.unwrap_or_default()),
+    })
 }
 
 fn challenge(params: &Params) -> Result<Challenge, ApiError> {
@@ -208,28 +210,20 @@ async fn run_liveness(
 fn liveness_response(verdict: Verdict, with_sim: bool, frame_count: usize) -> Value {
     let (result, description, sim) = summary(&verdict);
     let passed_liveness = !verdict.frames.is_empty();
-    let encode = |b: &Vec<u8>| Value::String(base64::engine::general_purpose::STANDARD.encode(b));
-    let best = verdict
-        .frames
-        .first()
-        .filter(|_| passed_liveness)
-        .map(encode)
-        .unwrap_or(Value::Null);
-    let list = if frame_count > 0 && passed_liveness {
-        Value::Array(verdict.frames.iter().skip(1).map(encode).collect())
-    } else {
-        Value::Null
+    let encode = |b: &Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
+    let body = LivenessResponse {
+        best_frame_base64: verdict
+            .frames
+            .first()
+            .filter(|_| passed_liveness)
+            .map(encode),
+        sim: with_sim.then_some(sim),
+        result,
+        description,
+        best_frame_list: (frame_count > 0 && passed_liveness)
+            .then(|| verdict.frames.iter().skip(1).map(encode).collect()),
     };
-    let mut out = json!({
-        "BestFrameBase64": best,
-        "Result": result,
-        "Description": description,
-        "BestFrameList": list,
-    });
-    if with_sim {
-        out["Sim"] = json!(sim);
-    }
-    out
+    serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
 pub async fn liveness_compare(state: &AppState, params: &Params) -> Result<Value, ApiError> {
