@@ -45,6 +45,7 @@ fn frame_of(video: &Path, dir: &Path) -> PathBuf {
 
 struct Running {
     client: heshen_sdk::Client,
+    state: heshen_service::AppState,
     _dir: tempfile::TempDir,
     work: PathBuf,
     shutdown: tokio::sync::oneshot::Sender<()>,
@@ -110,12 +111,14 @@ async fn start() -> Running {
         .await
         .unwrap();
     let url = format!("http://{}", app.addr);
+    let state = app.state.clone();
     let (shutdown, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
     Running {
         client: heshen_sdk::Client::new(&url, &key.secret_id, &key.secret_key),
+        state,
         _dir: dir,
         work,
         shutdown,
@@ -308,6 +311,44 @@ async fn photos_and_videos_against_the_registry_and_uploaded_photos() {
     assert_eq!(
         registry["Result"], "FailedOperation.CompareLowSimilarity",
         "the man filmed is not Obama: {registry}"
+    );
+
+    // A stored embedding the engine cannot read (another model's size, corrupt bytes) refuses
+    // the comparison: before, LivenessRecognition answered Success on liveness alone and
+    // ImageRecognitionV2 panicked.
+    let broken_id = "11010519491231002X";
+    r.state
+        .store()
+        .upsert_identity(&heshen_store::RegistryIdentity {
+            id_card: broken_id.into(),
+            name: "韦小宝".into(),
+            photo: Some(std::fs::read(&single_photo).unwrap()),
+            embedding: Some(vec![7; 12]),
+            source: "tests".into(),
+        })
+        .await
+        .unwrap();
+    let refused = c
+        .call(
+            "LivenessRecognition",
+            &json!({"IdCard": broken_id, "Name": "韦小宝", "LivenessType": "SILENT", "VideoBase64": b64(&single)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused["Result"], "FailedOperation.IdPhotoSystemNoanswer",
+        "fails closed: {refused}"
+    );
+    let refused = c
+        .call(
+            "ImageRecognitionV2",
+            &json!({"IdCard": broken_id, "Name": "韦小宝", "ImageBase64": b64(&single_photo)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused["Result"], "FailedOperation.IdPhotoSystemNoanswer",
+        "fails closed: {refused}"
     );
 
     // ID-card OCR against the registry.
