@@ -162,6 +162,25 @@ pub async fn put_media(
     Ok(state.store().put_media(token, name, &bytes).await?)
 }
 
+/// Streams an upload (a recording from the H5 page) into the flow's media without holding it
+/// in memory; more than `max_bytes` is refused and leaves nothing behind.
+pub async fn put_media_stream<S, E>(
+    state: &AppState,
+    token: &str,
+    name: &str,
+    chunks: S,
+    max_bytes: u64,
+) -> ServiceResult<u64>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    Ok(state
+        .store()
+        .put_media_stream(token, name, chunks, max_bytes)
+        .await?)
+}
+
 /// Loads the named media objects of a flow; a missing object is simply left out.
 pub async fn load_media(
     state: &AppState,

@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
 
 use crate::cipher::SealContext;
 use crate::error::{StoreError, StoreResult};
@@ -127,7 +129,121 @@ fn media_context<'a>(token: &'a str, name: &'a str) -> (String, &'a str) {
     (format!("{token}/{name}"), "object")
 }
 
+/// Objects written as a stream start with this tag, then carry segments of at most
+/// [`SEGMENT`] plaintext bytes, each `u32` big-endian length ‖ sealed segment. Every segment is
+/// sealed with its index and whether it is the last in the associated data, so segments
+/// cannot be reordered, dropped, or cut off at the end without the object failing to open.
+const STREAM_TAG: &[u8; 4] = b"HSS1";
+const SEGMENT: usize = 64 * 1024;
+/// Parts of a multipart upload; object stores want at least 5 MiB per part but the last.
+const UPLOAD_PART: usize = 5 * 1024 * 1024;
+
+fn segment_id(token: &str, name: &str, index: u64, last: bool) -> String {
+    let position = if last { "last" } else { "more" };
+    format!("{token}/{name}/{index}/{position}")
+}
+
 impl Store {
+    /// Seals a stream of bytes segment by segment and writes it as `name` of flow `token`
+    /// through a multipart upload, so an upload of any size holds only a few segments and one
+    /// upload part in memory. More than `max_bytes` in total aborts the upload and fails;
+    /// nothing is left under the name then, and an object already there stays as it was
+    /// until the new one is complete. Returns the number of plaintext bytes written.
+    pub async fn put_media_stream<S, E>(
+        &self,
+        token: &str,
+        name: &str,
+        mut chunks: S,
+        max_bytes: u64,
+    ) -> StoreResult<u64>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let path = object_path(token, name)?;
+        let upload = self.inner.media.objects.put_multipart(&path).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART);
+        writer.write(STREAM_TAG);
+        let mut pending: Vec<u8> = Vec::with_capacity(2 * SEGMENT);
+        let (mut index, mut total) = (0u64, 0u64);
+        let failure = loop {
+            let chunk = match chunks.next().await {
+                None => break None,
+                Some(Err(e)) => {
+                    break Some(StoreError::InvalidInput(format!(
+                        "the upload broke off: {e}"
+                    )))
+                }
+                Some(Ok(chunk)) => chunk,
+            };
+            total += chunk.len() as u64;
+            if total > max_bytes {
+                break Some(StoreError::InvalidInput(format!(
+                    "the upload is larger than {max_bytes} bytes"
+                )));
+            }
+            pending.extend_from_slice(&chunk);
+            // A full segment is sealed as "more" only once more bytes follow it.
+            while pending.len() > SEGMENT {
+                let rest = pending.split_off(SEGMENT);
+                self.write_segment(&mut writer, token, name, index, false, &pending);
+                pending = rest;
+                index += 1;
+            }
+            writer.wait_for_capacity(2).await?;
+        };
+        if let Some(err) = failure {
+            writer.abort().await?;
+            return Err(err);
+        }
+        self.write_segment(&mut writer, token, name, index, true, &pending);
+        writer.finish().await?;
+        Ok(total)
+    }
+
+    fn write_segment(
+        &self,
+        writer: &mut WriteMultipart,
+        token: &str,
+        name: &str,
+        index: u64,
+        last: bool,
+        plaintext: &[u8],
+    ) {
+        let id = segment_id(token, name, index, last);
+        let sealed = self
+            .cipher()
+            .seal(SealContext::new("media", "segment", &id), plaintext);
+        writer.write(&(sealed.len() as u32).to_be_bytes());
+        writer.write(&sealed);
+    }
+
+    /// Opens an object written by [`Store::put_media_stream`].
+    fn open_stream(&self, token: &str, name: &str, mut sealed: &[u8]) -> StoreResult<Vec<u8>> {
+        let broken = || {
+            StoreError::Crypto(format!(
+                "media {token}/{name}: segments are missing or out of place"
+            ))
+        };
+        let mut plaintext = Vec::new();
+        for index in 0u64.. {
+            let (len, rest) = sealed.split_first_chunk::<4>().ok_or_else(broken)?;
+            let len = u32::from_be_bytes(*len) as usize;
+            let segment = rest.get(..len).ok_or_else(broken)?;
+            sealed = &rest[len..];
+            let last = sealed.is_empty();
+            let id = segment_id(token, name, index, last);
+            plaintext.extend(
+                self.cipher()
+                    .open(SealContext::new("media", "segment", &id), segment)?,
+            );
+            if last {
+                break;
+            }
+        }
+        Ok(plaintext)
+    }
+
     /// Seals `bytes` and stores them as `name` of flow `token`, replacing
     /// any previous object of that name.
     pub async fn put_media(&self, token: &str, name: &str, bytes: &[u8]) -> StoreResult<()> {
@@ -153,9 +269,15 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         let (row_id, column) = media_context(token, name);
-        let plaintext = self
-            .cipher()
-            .open(SealContext::new("media", column, &row_id), &sealed)?;
+        let whole = || {
+            self.cipher()
+                .open(SealContext::new("media", column, &row_id), &sealed)
+        };
+        // A whole-object seal begins with its format version byte (1), never with the tag.
+        let plaintext = match sealed.strip_prefix(STREAM_TAG) {
+            Some(segments) => self.open_stream(token, name, segments)?,
+            None => whole()?,
+        };
         Ok(Some(plaintext))
     }
 

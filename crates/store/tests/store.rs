@@ -41,6 +41,7 @@ on_both_backends!(
     flows_between_pages_by_range_and_scope,
     nonce_replay_is_detected_atomically,
     media_round_trip_is_sealed_on_disk,
+    media_streams_are_sealed_by_segment_and_bounded,
     purge_deletes_expired_rows_and_media_only,
     purge_works_in_batches,
     audit_log_pages_newest_first,
@@ -606,6 +607,113 @@ async fn nonce_replay_is_detected_atomically(env: TestEnv) {
     }
     assert_eq!(fresh, 1, "exactly one concurrent request may use a nonce");
     store.close().await;
+}
+
+async fn media_streams_are_sealed_by_segment_and_bounded(env: TestEnv) {
+    let store = env.open().await;
+    // 300 KiB in uneven chunks: five segments, the last one short.
+    let video: Vec<u8> = (0..300 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = video
+        .chunks(7_001)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let written = store
+        .put_media_stream(
+            "tok-s",
+            "video.webm",
+            futures_util::stream::iter(chunks),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(written, video.len() as u64);
+    assert_eq!(
+        store
+            .get_media("tok-s", "video.webm")
+            .await
+            .unwrap()
+            .unwrap(),
+        video
+    );
+    let path = env.media_dir().join("tok-s").join("video.webm");
+    let on_disk = std::fs::read(&path).unwrap();
+    assert!(!contains(&on_disk, &video[1000..1100]), "sealed on disk");
+
+    // An empty stream is a valid, empty object.
+    let none: Vec<Result<bytes::Bytes, std::io::Error>> = Vec::new();
+    store
+        .put_media_stream("tok-s", "empty.webm", futures_util::stream::iter(none), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_media("tok-s", "empty.webm")
+            .await
+            .unwrap()
+            .unwrap(),
+        b""
+    );
+
+    // Cut off after a whole segment, or with a segment dropped: refused, never short data.
+    let first_len = u32::from_be_bytes(on_disk[4..8].try_into().unwrap()) as usize;
+    let after_first = 8 + first_len;
+    std::fs::write(&path, &on_disk[..after_first]).unwrap();
+    assert!(matches!(
+        store.get_media("tok-s", "video.webm").await,
+        Err(StoreError::Crypto(_))
+    ));
+    let mut dropped = on_disk[..4].to_vec();
+    dropped.extend_from_slice(&on_disk[after_first..]);
+    std::fs::write(&path, &dropped).unwrap();
+    assert!(matches!(
+        store.get_media("tok-s", "video.webm").await,
+        Err(StoreError::Crypto(_))
+    ));
+    std::fs::write(&path, &on_disk).unwrap();
+
+    // Over the limit: the upload is aborted and the object already stored is untouched.
+    let big: Vec<Result<bytes::Bytes, std::io::Error>> = (0..2)
+        .map(|_| Ok(bytes::Bytes::from(vec![0u8; 600 * 1024])))
+        .collect();
+    let refused = store
+        .put_media_stream(
+            "tok-s",
+            "video.webm",
+            futures_util::stream::iter(big),
+            1 << 20,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::InvalidInput(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store
+            .get_media("tok-s", "video.webm")
+            .await
+            .unwrap()
+            .unwrap(),
+        video
+    );
+    // A broken-off upload likewise.
+    let broken: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+        Ok(bytes::Bytes::from_static(b"partial")),
+        Err(std::io::Error::other("client went away")),
+    ];
+    assert!(store
+        .put_media_stream(
+            "tok-s",
+            "other.webm",
+            futures_util::stream::iter(broken),
+            1 << 20
+        )
+        .await
+        .is_err());
+    assert!(store
+        .get_media("tok-s", "other.webm")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn media_round_trip_is_sealed_on_disk(env: TestEnv) {
