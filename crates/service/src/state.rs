@@ -109,6 +109,18 @@ impl<V: Clone + Send + Sync + 'static> Lookups<V> {
     }
 }
 
+fn parse_config<C: serde::de::DeserializeOwned>(
+    what: &'static str,
+    stored: &serde_json::Value,
+) -> ServiceResult<C> {
+    C::deserialize(stored).map_err(|e| ServiceError::corrupt(what, e))
+}
+
+/// An unknown status word serves nothing: it reads as not yet reviewed.
+fn review_status(stored: &str) -> ReviewStatus {
+    ReviewStatus::parse(stored).unwrap_or(ReviewStatus::Pending)
+}
+
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -217,9 +229,8 @@ impl AppState {
                     return Ok(None);
                 };
                 Ok(Some(RuleEntry {
-                    config: serde_json::from_value(r.config.clone())
-                        .map_err(|e| ServiceError::corrupt("rule configuration", e))?,
-                    status: ReviewStatus::parse(&r.status).unwrap_or(ReviewStatus::Pending),
+                    config: parse_config("rule configuration", &r.config)?,
+                    status: review_status(&r.status),
                     rule_id: r.rule_id,
                     app_id: r.app_id,
                 }))
@@ -236,9 +247,8 @@ impl AppState {
                     return Ok(None);
                 };
                 Ok(Some(MerchantEntry {
-                    config: serde_json::from_value(m.config.clone())
-                        .map_err(|e| ServiceError::corrupt("merchant configuration", e))?,
-                    status: ReviewStatus::parse(&m.status).unwrap_or(ReviewStatus::Pending),
+                    config: parse_config("merchant configuration", &m.config)?,
+                    status: review_status(&m.status),
                     merchant_id: m.merchant_id,
                     app_id: m.app_id,
                 }))
