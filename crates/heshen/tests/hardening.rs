@@ -365,6 +365,7 @@ fn the_binary_works_from_a_folder_with_no_data_dir_flag() {
             .args(args)
             .current_dir(folder.path())
             .env_remove("HESHEN_DATA_DIR")
+            .env_remove("DATABASE_URL")
             .env("HESHEN_VISION", "off")
             .output()
             .expect("heshen runs")
