@@ -3,7 +3,9 @@
 
 use crate::error::{ServiceError, ServiceResult};
 use heshen_core::rule::{MerchantConfig, ReviewStatus, RuleConfig};
-use heshen_store::{NewApiKey, Store};
+use heshen_core::{IdCardNumber, PersonName};
+use heshen_store::{NewApiKey, RegistryIdentity, Store};
+use heshen_vision::Engine;
 use serde_json::{json, Value};
 
 /// Who performs an administrative action, as the audit log records it.
@@ -117,4 +119,34 @@ pub async fn create_merchant(
     )
     .await?;
     Ok(merchant_id)
+}
+
+/// Adds or replaces one person in heshen's own authority registry, with the embedding of
+/// their photo computed now; `Ok(true)` when the person is new. The photo must show exactly
+/// one usable face. Runs the engine on the calling thread: async callers on a server put it on
+/// a blocking thread.
+pub async fn enroll_identity(
+    store: &Store,
+    engine: &Engine,
+    id_card: &str,
+    name: &str,
+    photo: Vec<u8>,
+    source: &str,
+) -> ServiceResult<bool> {
+    let id = IdCardNumber::parse(id_card)
+        .map_err(|e| ServiceError::Invalid(format!("ID number: {e}")))?;
+    let name = PersonName::parse(name).map_err(|e| ServiceError::Invalid(format!("name: {e}")))?;
+    let embedding = engine
+        .decode(&photo)
+        .and_then(|image| engine.embed(&image))
+        .map_err(|e| ServiceError::Invalid(format!("photo: {e}")))?;
+    Ok(store
+        .upsert_identity(&RegistryIdentity {
+            id_card: id.to_string(),
+            name: name.to_string(),
+            photo: Some(photo),
+            embedding: Some(embedding.to_bytes()),
+            source: source.to_string(),
+        })
+        .await?)
 }

@@ -3,8 +3,7 @@
 use super::print_json;
 use clap::Subcommand;
 use heshen::settings::Settings;
-use heshen_core::{IdCardNumber, PersonName};
-use heshen_store::RegistryIdentity;
+use heshen_service::admin::{self, Actor};
 use heshen_vision::{Engine, EngineConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -206,22 +205,11 @@ pub async fn registry(
             }
         };
         let outcome: anyhow::Result<bool> = async {
-            let id =
-                IdCardNumber::parse(&row.id_card).map_err(|e| anyhow::anyhow!("ID number: {e}"))?;
-            let name = PersonName::parse(&row.name).map_err(|e| anyhow::anyhow!("name: {e}"))?;
             let photo = read(&row.photo)?;
-            let embedding = engine.embed(&engine.decode(&photo)?).map_err(|e| {
-                anyhow::anyhow!("photo: {e} ({})", heshen_api::wire::vision_code(&e))
-            })?;
-            Ok(store
-                .upsert_identity(&RegistryIdentity {
-                    id_card: id.to_string(),
-                    name: name.to_string(),
-                    photo: Some(photo),
-                    embedding: Some(embedding.to_bytes()),
-                    source: source.clone(),
-                })
-                .await?)
+            Ok(
+                admin::enroll_identity(&store, &engine, &row.id_card, &row.name, photo, &source)
+                    .await?,
+            )
         }
         .await;
         match outcome {
@@ -231,9 +219,9 @@ pub async fn registry(
         }
     }
     bar.finish_and_clear();
-    heshen_service::admin::audit(
+    admin::audit(
         &store,
-        heshen_service::admin::Actor::CLI,
+        Actor::CLI,
         "registry.import",
         &source,
         json!({"added": added, "updated": updated, "failed": failed.len()}),
