@@ -223,6 +223,44 @@ wire!(
     }
 );
 
+wire!(
+    /// CheckIdCardInformation: OCR of the portrait side, then comparison with the authority.
+    CheckIdCardInformationResponse {
+        sim: f64,
+        result: String,
+        description: String,
+        name: String,
+        sex: String,
+        nation: String,
+        birth: String,
+        address: String,
+        id_num: String,
+        portrait: String,
+        warnings: String,
+        quality: f64,
+        encryption: Option<Value>,
+        encrypted_body: String,
+    }
+);
+
+wire!(
+    /// IdCardOCRVerification: name + ID number from the fields or read from the card. The card
+    /// fields are null when the identity came in the request.
+    IdCardOCRVerificationResponse {
+        result: String,
+        description: String,
+        name: String,
+        id_card: String,
+        sex: Option<String>,
+        nation: Option<String>,
+        birth: Option<String>,
+        address: Option<String>,
+        portrait: String,
+        warnings: String,
+        quality: f64,
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,13 +4,14 @@
 use crate::params::Params;
 use crate::wire::{failure_result, identity_result, ocr_code, service_error};
 use base64::Engine as _;
+use heshen_core::protocol::{CheckIdCardInformationResponse, IdCardOCRVerificationResponse};
 use heshen_core::{ApiError, ErrorCode};
 use heshen_service::authority::check_identity;
 use heshen_service::verify;
 use heshen_service::AppState;
 use heshen_vision::image_input::encode_jpeg;
 use heshen_vision::ocr::{decode_image, CardSide, IdCardReading, OcrError};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The warning switches of `Config` (all off by default).
 #[derive(Debug, Default, Clone, Copy)]
@@ -193,37 +194,33 @@ pub async fn check_id_card_information(
         .await?
         .ok_or_else(|| ApiError::missing("ImageBase64"))?;
 
-    let mut out = json!({
-        "Sim": 0.0, "Result": "", "Description": "", "Name": "", "Sex": "", "Nation": "", "Birth": "",
-        "Address": "", "IdNum": "", "Portrait": "", "Warnings": "", "Quality": 0.0,
-        "Encryption": Value::Null, "EncryptedBody": "",
-    });
+    let mut out = CheckIdCardInformationResponse::default();
     let read = match read_front(state, bytes.clone()).await? {
         Ok(read) => read,
         Err(e) => {
-            out["Result"] = json!(ocr_code(&e));
-            out["Description"] = json!(e.to_string());
-            return Ok(out);
+            out.result = ocr_code(&e).into();
+            out.description = e.to_string();
+            return super::answer(out);
         }
     };
     let r = &read.reading;
     let warnings = switches.select(&r.warnings);
-    out["Name"] = json!(r.name);
-    out["Sex"] = json!(r.sex);
-    out["Nation"] = json!(r.nation);
-    out["Birth"] = json!(r.birth);
-    out["Address"] = json!(r.address);
-    out["IdNum"] = json!(r.id_num);
-    out["Portrait"] = json!(read.portrait_jpeg.as_deref().map(b64).unwrap_or_default());
-    out["Warnings"] = json!(join(&warnings));
-    out["Quality"] = json!(if switches.quality {
+    out.name = r.name.clone();
+    out.sex = r.sex.clone();
+    out.nation = r.nation.clone();
+    out.birth = r.birth.clone();
+    out.address = r.address.clone();
+    out.id_num = r.id_num.clone();
+    out.portrait = read.portrait_jpeg.as_deref().map(b64).unwrap_or_default();
+    out.warnings = join(&warnings);
+    out.quality = if switches.quality {
         (f64::from(r.quality) * 100.0).round() / 100.0
     } else {
         0.0
-    });
-    let set = |out: &mut Value, result: &str, description: &str| {
-        out["Result"] = json!(result);
-        out["Description"] = json!(description);
+    };
+    let set = |out: &mut CheckIdCardInformationResponse, result: &str, description: &str| {
+        out.result = result.into();
+        out.description = description.into();
     };
     if !warnings.is_empty() {
         set(
@@ -231,7 +228,7 @@ pub async fn check_id_card_information(
             "FailedOperation.OcrWarningOccurred",
             "身份证告警，比对已停止",
         );
-        return Ok(out);
+        return super::answer(out);
     }
     let (check, answer) = check_identity(state.authority(), &r.id_num, &r.name).await;
     let reference = match verify::reference_for(check, answer) {
@@ -239,7 +236,7 @@ pub async fn check_id_card_information(
         Err(failure) => {
             let (code, description) = failure_result(&failure);
             set(&mut out, code, &description);
-            return Ok(out);
+            return super::answer(out);
         }
     };
     // Compare the card's portrait (or, when it could not be cut out, the whole card).
@@ -249,7 +246,7 @@ pub async fn check_id_card_information(
         .await
         .map_err(service_error)?;
     if let Some(sim) = verdict.sim {
-        out["Sim"] = json!((f64::from(sim) * 100.0).round() / 100.0);
+        out.sim = (f64::from(sim) * 100.0).round() / 100.0;
     }
     match &verdict.failure {
         None => set(&mut out, "Success", "成功"),
@@ -258,7 +255,7 @@ pub async fn check_id_card_information(
             set(&mut out, code, &description);
         }
     }
-    Ok(out)
+    super::answer(out)
 }
 
 pub async fn id_card_ocr_verification(
@@ -276,10 +273,7 @@ pub async fn id_card_ocr_verification(
     let switches = WarningSwitches::parse(params)?;
     let id_card = params.opt_string("IdCard")?;
     let name = params.opt_string("Name")?;
-    let mut out = json!({
-        "Result": "", "Description": "", "Name": "", "IdCard": "", "Sex": Value::Null, "Nation": Value::Null,
-        "Birth": Value::Null, "Address": Value::Null, "Portrait": "", "Warnings": "", "Quality": 0.0,
-    });
+    let mut out = IdCardOCRVerificationResponse::default();
     let (id_card, name) = match (id_card, name) {
         (Some(id), Some(name)) => (id, name),
         _ => {
@@ -296,23 +290,23 @@ pub async fn id_card_ocr_verification(
                 }
             };
             let r = read.reading;
-            out["Sex"] = json!(r.sex);
-            out["Nation"] = json!(r.nation);
-            out["Birth"] = json!(r.birth);
-            out["Address"] = json!(r.address);
-            out["Portrait"] = json!(read.portrait_jpeg.as_deref().map(b64).unwrap_or_default());
-            out["Warnings"] = json!(join(&switches.select(&r.warnings)));
+            out.sex = Some(r.sex);
+            out.nation = Some(r.nation);
+            out.birth = Some(r.birth);
+            out.address = Some(r.address);
+            out.portrait = read.portrait_jpeg.as_deref().map(b64).unwrap_or_default();
+            out.warnings = join(&switches.select(&r.warnings));
             if switches.quality {
-                out["Quality"] = json!((f64::from(r.quality) * 100.0).round() / 100.0);
+                out.quality = (f64::from(r.quality) * 100.0).round() / 100.0;
             }
             (r.id_num, r.name)
         }
     };
     let (check, _) = check_identity(state.authority(), &id_card, &name).await;
     let (result, description) = identity_result(check);
-    out["Result"] = json!(result);
-    out["Description"] = json!(description);
-    out["Name"] = json!(name);
-    out["IdCard"] = json!(id_card);
-    Ok(out)
+    out.result = result.into();
+    out.description = description.into();
+    out.name = name;
+    out.id_card = id_card;
+    super::answer(out)
 }
