@@ -13,7 +13,7 @@ use crate::envelope;
 use crate::limits::RateLimiter;
 use crate::params::Params;
 use crate::wire::service_error;
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::Response;
@@ -203,17 +203,17 @@ async fn process(gateway: &Gateway, request: Request) -> Result<serde_json::Valu
     } else {
         None
     };
-    let (body, _budget) = read_body(gateway, body, declared.unwrap_or(limit), limit).await?;
+    // Without a Content-Length the body's own hint says whether there is one (a GET has
+    // exactly none); a chunked body of unknown length holds the whole limit.
+    let expected = declared
+        .or_else(|| body.size_hint().exact().map(|n| n as usize))
+        .unwrap_or(limit);
+    let (body, _budget) = read_body(gateway, body, expected, limit).await?;
     let query = parts.uri.query().unwrap_or("");
     let request = match early {
-        Some(credential) => authenticate_tc3(
-            gateway,
-            credential,
-            &parts.method,
-            &parts.headers,
-            query,
-            &body,
-        )?,
+        Some(credential) => {
+            authenticate_tc3(credential, &parts.method, &parts.headers, query, &body)?
+        }
         None => authenticate_v1(gateway, &parts.method, &parts.headers, query, &body).await?,
     };
     tracing::Span::current()
@@ -439,7 +439,6 @@ async fn tc3_credential(gateway: &Gateway, headers: &HeaderMap) -> Result<Tc3Cre
 }
 
 fn authenticate_tc3(
-    _gateway: &Gateway,
     credential: Tc3Credential,
     method: &Method,
     headers: &HeaderMap,

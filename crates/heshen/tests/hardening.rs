@@ -320,6 +320,60 @@ async fn strangers_cannot_make_the_server_wait_for_or_hold_their_bodies() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_body_need_no_room_in_the_body_budget() {
+    let server = Server::start_with(|s| {
+        s.max_body_bytes = 1024 * 1024;
+        s.body_budget_bytes = 1024 * 1024;
+        s.body_timeout_secs = 5;
+    })
+    .await;
+    // A stalled POST holds almost all of the budget…
+    let stalled = tc3_headers(
+        &server,
+        &server.secret_id,
+        &server.secret_key,
+        1024 * 1024 - 2048,
+    );
+    let mut holder = TcpStream::connect(&server.endpoint).await.unwrap();
+    holder.write_all(stalled.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // …so a body of 4 KiB finds no room, but a GET, which has no body, goes through.
+    let small = tc3_headers(&server, &server.secret_id, &server.secret_key, 4096);
+    let (answer, _) =
+        raw_exchange(&server.endpoint, small.as_bytes(), Duration::from_secs(3)).await;
+    assert!(answer.contains("RequestLimitExceeded"), "{answer}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let content_type = "application/x-www-form-urlencoded";
+    let auth = tc3::authorize(&tc3::SigningInput {
+        secret_id: &server.secret_id,
+        secret_key: &server.secret_key,
+        service: "faceid",
+        host: &server.endpoint,
+        method: "GET",
+        query: "",
+        content_type,
+        body: b"",
+        timestamp: now,
+    });
+    let answer = envelope(
+        reqwest::Client::new()
+            .get(format!("{}/", server.url))
+            .header("content-type", content_type)
+            .header("authorization", auth)
+            .header("x-tc-action", "GetLiveCode")
+            .header("x-tc-version", "2018-03-01")
+            .header("x-tc-timestamp", now.to_string()),
+    )
+    .await;
+    assert!(answer["Response"]["LiveCode"].is_string(), "{answer}");
+    drop(holder);
+    server.stop().await;
+}
+
 #[test]
 fn secrets_stay_out_of_debug_output() {
     let settings = heshen::settings::Settings {

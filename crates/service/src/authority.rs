@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// What the authority knows about one (ID number, name) pair.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum AuthorityAnswer {
     /// The pair exists; the photo (and its embedding, when precomputed) may be absent.
     Match {
@@ -22,6 +22,21 @@ pub enum AuthorityAnswer {
     /// The ID number exists under another name.
     NameMismatch,
     NotFound,
+}
+
+/// A person's photo is personal data: Debug output says only whether it is there.
+impl std::fmt::Debug for AuthorityAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Match { photo, embedding } => f
+                .debug_struct("Match")
+                .field("photo_bytes", &photo.as_ref().map(Vec::len))
+                .field("embedding_bytes", &embedding.as_ref().map(Vec::len))
+                .finish(),
+            Self::NameMismatch => f.write_str("NameMismatch"),
+            Self::NotFound => f.write_str("NotFound"),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

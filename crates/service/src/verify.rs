@@ -261,6 +261,17 @@ mod tests {
     }
 
     #[test]
+    fn authority_answers_keep_photos_out_of_debug_output() {
+        let answer = AuthorityAnswer::Match {
+            photo: Some(b"PHOTO-OF-A-PERSON".to_vec()),
+            embedding: None,
+        };
+        let shown = format!("{answer:?}");
+        assert!(!shown.contains("80, 72"), "{shown}");
+        assert!(shown.contains("photo_bytes: Some(17)"), "{shown}");
+    }
+
+    #[test]
     fn identity_failures_and_missing_photos_stop_before_vision() {
         let none = AuthorityAnswer::Match {
             photo: None,
