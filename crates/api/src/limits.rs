@@ -70,11 +70,6 @@ impl RateLimiter {
             None => true,
         }
     }
-
-    /// SecretIds tracked for `action`, idle ones included until the next eviction.
-    pub fn tracked(&self, action: Action) -> usize {
-        self.by_action.get(&action).map_or(0, KeyedLimiter::len)
-    }
 }
 
 #[cfg(test)]

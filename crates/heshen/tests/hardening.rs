@@ -75,12 +75,16 @@ async fn raw_exchange(addr: &str, request: &[u8], wait: Duration) -> (String, Du
     )
 }
 
-/// TC3 headers for a JSON POST whose body is `declared` bytes long (the body itself may never come).
-fn tc3_headers(server: &Server, secret_id: &str, secret_key: &str, declared: usize) -> String {
-    let now = std::time::SystemTime::now()
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
+        .as_secs() as i64
+}
+
+/// TC3 headers for a JSON POST whose body is `declared` bytes long (the body itself may never come).
+fn tc3_headers(server: &Server, secret_id: &str, secret_key: &str, declared: usize) -> String {
+    let now = unix_now();
     let auth = tc3::authorize_json_post(secret_id, secret_key, &server.endpoint, b"{}", now);
     format!(
         "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\n\
@@ -232,10 +236,7 @@ async fn an_extreme_timestamp_is_an_expired_signature_not_an_overflow() {
 }
 
 fn unsigned_payload_request(server: &Server) -> reqwest::RequestBuilder {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = unix_now();
     let date = tc3::utc_date(now).unwrap();
     let canonical = tc3::CanonicalRequest {
         method: "POST",
@@ -343,10 +344,7 @@ async fn requests_without_a_body_need_no_room_in_the_body_budget() {
     let (answer, _) =
         raw_exchange(&server.endpoint, small.as_bytes(), Duration::from_secs(3)).await;
     assert!(answer.contains("RequestLimitExceeded"), "{answer}");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = unix_now();
     let content_type = "application/x-www-form-urlencoded";
     let auth = tc3::authorize(&tc3::SigningInput {
         secret_id: &server.secret_id,

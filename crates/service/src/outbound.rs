@@ -216,10 +216,6 @@ impl Outbound {
         Ok(Self { client, policy })
     }
 
-    pub fn policy(&self) -> &OutboundPolicy {
-        &self.policy
-    }
-
     /// GETs `url` and returns at most `max_bytes` of body.
     pub async fn get(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
         let url = self.parse(url)?;

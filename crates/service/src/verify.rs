@@ -123,13 +123,17 @@ pub fn reference_for(
     }
 }
 
-/// Caller-input failures become a [`Failure`]; the engine's own faults are errors.
-fn classify(err: VisionError) -> ServiceResult<Failure> {
-    if err.is_engine_fault() {
-        tracing::error!(%err, "vision engine fault");
-        return Err(ServiceError::VisionFault(err.to_string()));
+/// A vision job's end as a verdict: caller-input failures fail the verification, the
+/// engine's own faults are errors.
+fn settle(result: Result<Verdict, VisionError>) -> ServiceResult<Verdict> {
+    match result {
+        Ok(verdict) => Ok(verdict),
+        Err(err) if err.is_engine_fault() => {
+            tracing::error!(%err, "vision engine fault");
+            Err(ServiceError::VisionFault(err.to_string()))
+        }
+        Err(err) => Ok(Verdict::failed(Failure::Media(err))),
     }
-    Ok(Failure::Media(err))
 }
 
 fn similarity(
@@ -167,10 +171,7 @@ pub async fn compare_photo(
             similarity(engine, &image, &reference)
         })
         .await;
-    match result {
-        Ok(sim) => Ok(judged(sim, threshold)),
-        Err(err) => Ok(Verdict::failed(classify(err)?)),
-    }
+    settle(result.map(|sim| judged(sim, threshold)))
 }
 
 /// Liveness on a recording, then (with a reference) comparison of its best frame.
@@ -229,10 +230,7 @@ pub async fn verify_recording(
             Ok(verdict)
         })
         .await;
-    match result {
-        Ok(verdict) => Ok(verdict),
-        Err(err) => Ok(Verdict::failed(classify(err)?)),
-    }
+    settle(result)
 }
 
 #[cfg(test)]
