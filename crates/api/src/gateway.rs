@@ -46,6 +46,7 @@ struct GatewayInner {
     in_flight: Arc<Semaphore>,
     /// One permit per KiB of request body held in memory.
     body_budget: Arc<Semaphore>,
+    openapi: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Gateway {
@@ -57,8 +58,22 @@ impl Gateway {
                 body_budget: Arc::new(Semaphore::new(kib(config.body_budget_bytes).max(1))),
                 service,
                 config,
+                openapi: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The OpenAPI document, rendered once.
+    pub fn openapi_json(&self) -> bytes::Bytes {
+        self.inner
+            .openapi
+            .get_or_init(|| {
+                let document = crate::openapi::document(&self.inner.service.config().public_url);
+                serde_json::to_vec_pretty(&document)
+                    .expect("an OpenAPI document serialises")
+                    .into()
+            })
+            .clone()
     }
 
     pub fn service(&self) -> &AppState {

@@ -8,18 +8,31 @@ pub mod config;
 pub mod envelope;
 pub mod gateway;
 pub mod limits;
+pub mod openapi;
 pub mod params;
 pub mod wire;
 
 pub use config::GatewayConfig;
 pub use gateway::Gateway;
 
-use axum::routing::any;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
 use axum::Router;
 
-/// The API router: everything arrives at `/`, by POST or GET.
+/// The API router: every action arrives at `/`, by POST or GET; the OpenAPI document of the
+/// actions is at `/openapi.json`.
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
         .route("/", any(gateway::handle))
+        .route("/openapi.json", get(openapi_document))
         .with_state(gateway)
+}
+
+async fn openapi_document(State(gateway): State<Gateway>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        gateway.openapi_json(),
+    )
 }

@@ -105,6 +105,7 @@ pub fn failure_result(failure: &Failure) -> (&'static str, String) {
             "FailedOperation.IdPhotoSystemNoanswer",
             "认证中心返照不可用，请稍后再试".into(),
         ),
+        Failure::EngineGaveUp => ("FailedOperation.UnKnown", "引擎超时,请稍后重试".into()),
     }
 }
 

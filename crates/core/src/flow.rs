@@ -192,6 +192,51 @@ pub struct Flow {
     pub attempts: Vec<Attempt>,
     pub outcome: Option<Outcome>,
     pub location: Option<String>,
+    /// When the person accepted the agreement, privacy policy and authorisation.
+    #[serde(default)]
+    pub consented_at_ms: Option<i64>,
+    /// The liveness challenge of the attempt under way.
+    #[serde(default)]
+    pub challenge: Option<IssuedChallenge>,
+    /// What OCR read from the card sides so far, before the person confirms.
+    #[serde(default)]
+    pub card_reading: Option<CardReading>,
+}
+
+/// Card fields read by OCR and the warnings of each side, awaiting confirmation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CardReading {
+    pub fields: OcrFields,
+    pub front_warnings: Vec<i64>,
+    pub back_warnings: Vec<i64>,
+    pub front_read: bool,
+    pub back_read: bool,
+}
+
+/// What a liveness challenge asks of the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ChallengeSpec {
+    /// Perform these actions in order, FaceID numbering: "2,1" (1 open mouth, 2 blink, 3 nod, 4 shake).
+    Actions(String),
+    /// Read these digits aloud.
+    Digits(String),
+    /// Look at the camera.
+    Silent,
+}
+
+/// A challenge the server issued for one attempt of one flow. It takes exactly one recording:
+/// a second upload, a recording for another attempt or under another nonce is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedChallenge {
+    /// Random, unguessable; the upload must name it.
+    pub nonce: String,
+    /// The 1-based attempt it belongs to.
+    pub attempt: u8,
+    pub spec: ChallengeSpec,
+    pub issued_at_ms: i64,
+    /// The media name of its recording, once uploaded.
+    pub recording: Option<String>,
 }
 
 impl Flow {
@@ -214,7 +259,76 @@ impl Flow {
             attempts: Vec::new(),
             outcome: None,
             location: None,
+            consented_at_ms: None,
+            challenge: None,
+            card_reading: None,
         }
+    }
+
+    /// The person accepted the agreements (the first time counts).
+    pub fn consent(&mut self, now_ms: i64) -> Result<(), ResultCode> {
+        self.ensure_started(now_ms)?;
+        self.consented_at_ms.get_or_insert(now_ms);
+        Ok(())
+    }
+
+    /// The challenge of the next attempt: the one already issued while it has no recording
+    /// (a reload shows the same challenge), else a new one from `make` (nonce, spec).
+    pub fn issue_challenge(
+        &mut self,
+        now_ms: i64,
+        make: impl FnOnce() -> (String, ChallengeSpec),
+    ) -> Result<IssuedChallenge, ResultCode> {
+        self.ensure_started(now_ms)?;
+        if self.attempts_left() == 0 {
+            return Err(codes::RETRY_LIMIT);
+        }
+        let attempt = self.next_attempt();
+        if let Some(current) = &self.challenge {
+            if current.attempt == attempt {
+                return Ok(current.clone());
+            }
+        }
+        let (nonce, spec) = make();
+        let issued = IssuedChallenge {
+            nonce,
+            attempt,
+            spec,
+            issued_at_ms: now_ms,
+            recording: None,
+        };
+        self.challenge = Some(issued.clone());
+        Ok(issued)
+    }
+
+    fn next_attempt(&self) -> u8 {
+        (self.attempts.len() + 1).min(255) as u8
+    }
+
+    /// Binds a recording to the current challenge, once. Any other nonce, or a challenge that
+    /// already has its recording, is refused.
+    pub fn accept_recording(
+        &mut self,
+        now_ms: i64,
+        nonce: &str,
+        media: String,
+    ) -> Result<IssuedChallenge, ResultCode> {
+        self.ensure_started(now_ms)?;
+        let attempt = self.next_attempt();
+        match &mut self.challenge {
+            Some(c) if c.nonce == nonce && c.attempt == attempt && c.recording.is_none() => {
+                c.recording = Some(media);
+                Ok(c.clone())
+            }
+            _ => Err(codes::INVALID_BUSINESS_REQUEST),
+        }
+    }
+
+    /// The challenge whose recording waits to be judged, if any.
+    pub fn pending_recording(&self) -> Option<&IssuedChallenge> {
+        self.challenge
+            .as_ref()
+            .filter(|c| c.recording.is_some() && c.attempt == self.next_attempt())
     }
 
     pub fn is_expired(&self, now_ms: i64) -> bool {
@@ -367,6 +481,64 @@ mod tests {
             ..FlowRequest::default()
         };
         Flow::new(FlowKind::Detect, request, settings(), 1_000, 7_200_000)
+    }
+
+    #[test]
+    fn a_challenge_takes_one_recording_for_its_own_attempt() {
+        let mut f = flow();
+        let spec = || ("n1".to_string(), ChallengeSpec::Actions("2,1".into()));
+        assert_eq!(
+            f.issue_challenge(2_000, spec),
+            Err(codes::INVALID_BUSINESS_REQUEST),
+            "not before the person opened the flow"
+        );
+        f.start(2_000).unwrap();
+        let first = f.issue_challenge(2_000, spec).unwrap();
+        assert_eq!(first.attempt, 1);
+        let again = f
+            .issue_challenge(3_000, || ("n2".into(), ChallengeSpec::Silent))
+            .unwrap();
+        assert_eq!(again, first, "a reload shows the same challenge");
+        assert_eq!(
+            f.accept_recording(3_000, "n2", "r".into()),
+            Err(codes::INVALID_BUSINESS_REQUEST),
+            "another nonce is refused"
+        );
+        f.accept_recording(3_000, "n1", "rec-1".into()).unwrap();
+        assert_eq!(
+            f.accept_recording(3_000, "n1", "rec-again".into()),
+            Err(codes::INVALID_BUSINESS_REQUEST),
+            "a challenge takes one recording"
+        );
+        assert_eq!(f.pending_recording().map(|c| c.nonce.as_str()), Some("n1"));
+        f.record_attempt(4_000, "s1".into(), outcome(1005, None, None))
+            .unwrap();
+        assert!(f.pending_recording().is_none());
+        assert_eq!(
+            f.accept_recording(4_000, "n1", "replayed".into()),
+            Err(codes::INVALID_BUSINESS_REQUEST),
+            "an old challenge cannot carry the next attempt"
+        );
+        let second = f
+            .issue_challenge(4_000, || ("n3".into(), ChallengeSpec::Silent))
+            .unwrap();
+        assert_eq!((second.attempt, second.nonce.as_str()), (2, "n3"));
+        f.accept_recording(4_000, "n3", "rec-2".into()).unwrap();
+        f.record_attempt(5_000, "s2".into(), outcome(1005, None, None))
+            .unwrap();
+        assert_eq!(f.outcome.map(|o| o.code), Some(1005), "attempts ran out");
+        assert!(f.issue_challenge(5_000, spec).is_err());
+    }
+
+    #[test]
+    fn flows_stored_before_challenges_existed_still_load() {
+        let mut value = serde_json::to_value(flow()).unwrap();
+        let map = value.as_object_mut().unwrap();
+        map.remove("challenge");
+        map.remove("consented_at_ms");
+        map.remove("card_reading");
+        let old: Flow = serde_json::from_value(value).unwrap();
+        assert_eq!(old.challenge, None);
     }
 
     fn outcome(live: i64, compare: Option<i64>, sim: Option<f64>) -> AttemptOutcome {

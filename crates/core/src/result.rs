@@ -5,6 +5,10 @@
 //! ([`ResultOptions::media_needed`]), loads them, and passes them in.
 
 use crate::flow::{Attempt, Flow};
+use crate::protocol::{
+    DetectDetail, DetectInfoBestFrame, DetectInfoIdCardData, DetectInfoText, DetectInfoVideoData,
+    EidInfo, GetDetectInfoEnhancedResponse, GetEidResultResponse, VideoDetail,
+};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -115,11 +119,14 @@ impl ResultOptions {
 
 pub type MediaMap = HashMap<String, Vec<u8>>;
 
-fn b64(media: &MediaMap, name: &Option<String>) -> Value {
+fn b64(media: &MediaMap, name: &Option<String>) -> Option<String> {
     name.as_ref()
         .and_then(|n| media.get(n))
-        .map(|bytes| Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
-        .unwrap_or(Value::Null)
+        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn b64_value(media: &MediaMap, name: &Option<String>) -> Value {
+    b64(media, name).map(Value::String).unwrap_or(Value::Null)
 }
 
 /// FaceID prints similarity with two decimals, as a string.
@@ -127,35 +134,31 @@ pub fn format_sim(sim: f64) -> String {
     format!("{:.2}", sim.clamp(0.0, 100.0))
 }
 
-fn opt<T: Into<Value> + Clone>(v: &Option<T>) -> Value {
-    v.clone().map(Into::into).unwrap_or(Value::Null)
-}
-
-fn detail(attempt: &Attempt) -> Value {
+fn detail(attempt: &Attempt) -> DetectDetail {
     let o = &attempt.outcome;
     let live = crate::codes::lookup(o.live_status);
     let compare = o.compare_status.map(crate::codes::lookup);
     let err = crate::codes::lookup(attempt.err_code());
-    json!({
-        "ReqTime": attempt.req_time_ms.to_string(),
-        "Seq": attempt.seq,
-        "Idcard": attempt.id_card,
-        "Name": attempt.name,
-        "Sim": o.sim.map(format_sim),
-        "IsNeedCharge": attempt.is_billed(),
-        "Errcode": err.code,
-        "Errmsg": err.message,
-        "Livestatus": live.code,
-        "Livemsg": live.message,
-        "Comparestatus": compare.map(|c| c.code),
-        "Comparemsg": compare.map(|c| c.message),
-        "CompareLibType": attempt.compare_lib_type,
-        "LivenessMode": o.liveness_mode,
-    })
+    DetectDetail {
+        req_time: attempt.req_time_ms.to_string(),
+        seq: attempt.seq.clone(),
+        idcard: attempt.id_card.clone(),
+        name: attempt.name.clone(),
+        sim: o.sim.map(format_sim),
+        is_need_charge: attempt.is_billed(),
+        errcode: err.code,
+        errmsg: err.message.into(),
+        livestatus: live.code,
+        livemsg: live.message.into(),
+        comparestatus: compare.map(|c| c.code),
+        comparemsg: compare.map(|c| c.message.into()),
+        compare_lib_type: attempt.compare_lib_type.clone(),
+        liveness_mode: o.liveness_mode,
+    }
 }
 
 /// `DetectInfoText`, every field present (null when unknown).
-pub fn detect_info_text(flow: &Flow, now_ms: i64) -> Value {
+pub fn detect_info_text(flow: &Flow, now_ms: i64) -> DetectInfoText {
     let verdict = flow.verdict(now_ms);
     let last = flow.final_attempt();
     let ocr = flow
@@ -163,10 +166,10 @@ pub fn detect_info_text(flow: &Flow, now_ms: i64) -> Value {
         .as_ref()
         .and_then(|i| i.ocr.clone())
         .unwrap_or_default();
-    let (id_card, name) = match flow.subject() {
-        Some((id, name)) => (Value::from(id), Value::from(name)),
-        None => (Value::Null, Value::Null),
-    };
+    let (id_card, name) = flow
+        .subject()
+        .map(|(id, name)| (id.to_string(), name.to_string()))
+        .unzip();
     let use_id_type = flow.subject().map(|(id, _)| {
         match crate::IdCardNumber::parse(id).map(|n| n.document_type()) {
             Ok(t) => t as u64,
@@ -177,111 +180,108 @@ pub fn detect_info_text(flow: &Flow, now_ms: i64) -> Value {
     let compare = last
         .and_then(|a| a.outcome.compare_status)
         .map(crate::codes::lookup);
-    json!({
-        "ErrCode": verdict.code,
-        "ErrMsg": verdict.message,
-        "IdCard": id_card,
-        "UseIDType": use_id_type,
-        "Name": name,
-        "OcrNation": ocr.nation,
-        "OcrAddress": ocr.address,
-        "OcrBirth": ocr.birth,
-        "OcrAuthority": ocr.authority,
-        "OcrValidDate": ocr.valid_date,
-        "OcrName": ocr.name,
-        "OcrIdCard": ocr.id_card,
-        "OcrGender": ocr.gender,
-        "IdInfoFrom": flow.identity.as_ref().map(|i| i.source.label()),
-        "LiveStatus": live.map(|c| c.code),
-        "LiveMsg": live.map(|c| c.message),
-        "Comparestatus": compare.map(|c| c.code),
-        "Comparemsg": compare.map(|c| c.message),
-        "Sim": last.and_then(|a| a.outcome.sim).map(format_sim),
-        "Location": opt(&flow.location),
-        "Extra": opt(&flow.request.extra),
-        "LivenessDetail": flow.attempts.iter().map(detail).collect::<Vec<_>>(),
-        "LivenessInfoTag": Value::Null,
-        "Mobile": Value::Null,
-        "CompareLibType": last.and_then(|a| a.compare_lib_type.clone()),
-        "LivenessMode": last.map(|a| a.outcome.liveness_mode),
-        "NFCRequestIds": Value::Null,
-        "NFCBillingCounts": Value::Null,
-        "PassNo": Value::Null,
-        "VisaNum": Value::Null,
-        "LivenessActionSequence": last.and_then(|a| a.outcome.action_sequence.clone()),
-    })
+    DetectInfoText {
+        err_code: verdict.code,
+        err_msg: verdict.message.into(),
+        id_card,
+        use_id_type,
+        name,
+        ocr_nation: ocr.nation,
+        ocr_address: ocr.address,
+        ocr_birth: ocr.birth,
+        ocr_authority: ocr.authority,
+        ocr_valid_date: ocr.valid_date,
+        ocr_name: ocr.name,
+        ocr_id_card: ocr.id_card,
+        ocr_gender: ocr.gender,
+        id_info_from: flow.identity.as_ref().map(|i| i.source.label().into()),
+        live_status: live.map(|c| c.code),
+        live_msg: live.map(|c| c.message.into()),
+        comparestatus: compare.map(|c| c.code),
+        comparemsg: compare.map(|c| c.message.into()),
+        sim: last.and_then(|a| a.outcome.sim).map(format_sim),
+        location: flow.location.clone(),
+        extra: flow.request.extra.clone(),
+        liveness_detail: flow.attempts.iter().map(detail).collect(),
+        liveness_info_tag: None,
+        mobile: None,
+        compare_lib_type: last.and_then(|a| a.compare_lib_type.clone()),
+        liveness_mode: last.map(|a| a.outcome.liveness_mode),
+        nfc_request_ids: None,
+        nfc_billing_counts: None,
+        pass_no: None,
+        visa_num: None,
+        liveness_action_sequence: last.and_then(|a| a.outcome.action_sequence.clone()),
+    }
 }
 
-fn id_card_data(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
-    let warnings = |w: Option<&Vec<i64>>| match w {
-        Some(w) if !w.is_empty() => json!(w),
-        _ => Value::Null,
-    };
+fn id_card_data(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> DetectInfoIdCardData {
+    let warnings = |w: Option<&Vec<i64>>| w.filter(|w| !w.is_empty()).cloned();
     let identity = flow.identity.as_ref();
-    json!({
-        "OcrFront": b64(media, &flow.media.ocr_front),
-        "OcrBack": b64(media, &flow.media.ocr_back),
-        "ProcessedFrontImage": if opts.cut_id_card_image { b64(media, &flow.media.processed_front) } else { Value::Null },
-        "ProcessedBackImage": if opts.cut_id_card_image { b64(media, &flow.media.processed_back) } else { Value::Null },
-        "Avatar": if opts.need_id_card_avatar { b64(media, &flow.media.avatar) } else { Value::Null },
-        "WarnInfos": warnings(identity.map(|i| &i.front_warnings)),
-        "BackWarnInfos": warnings(identity.map(|i| &i.back_warnings)),
-    })
+    let when = |asked: bool, name: &Option<String>| if asked { b64(media, name) } else { None };
+    DetectInfoIdCardData {
+        ocr_front: b64(media, &flow.media.ocr_front),
+        ocr_back: b64(media, &flow.media.ocr_back),
+        processed_front_image: when(opts.cut_id_card_image, &flow.media.processed_front),
+        processed_back_image: when(opts.cut_id_card_image, &flow.media.processed_back),
+        avatar: when(opts.need_id_card_avatar, &flow.media.avatar),
+        warn_infos: warnings(identity.map(|i| &i.front_warnings)),
+        back_warn_infos: warnings(identity.map(|i| &i.back_warnings)),
+    }
 }
 
-fn best_frame(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
+fn best_frame(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> DetectInfoBestFrame {
     let Some(attempt) = flow.final_attempt() else {
-        return json!({"BestFrame": null, "BestFrames": null});
+        return DetectInfoBestFrame::default();
     };
-    let frames: Vec<Value> = attempt
+    let frames: Vec<String> = attempt
         .outcome
         .extra_frames
         .iter()
         .take(opts.best_frames_count as usize)
-        .map(|n| b64(media, &Some(n.clone())))
-        .filter(|v| !v.is_null())
+        .filter_map(|n| b64(media, &Some(n.clone())))
         .collect();
-    json!({
-        "BestFrame": b64(media, &attempt.outcome.best_frame),
-        "BestFrames": if frames.is_empty() { Value::Null } else { Value::Array(frames) },
-    })
+    DetectInfoBestFrame {
+        best_frame: b64(media, &attempt.outcome.best_frame),
+        best_frames: (!frames.is_empty()).then_some(frames),
+    }
 }
 
-fn video_data(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> Value {
-    let all: Vec<Value> = flow
+fn video_data(flow: &Flow, opts: &ResultOptions, media: &MediaMap) -> DetectInfoVideoData {
+    let all: Vec<VideoDetail> = flow
         .attempts
         .iter()
         .filter(|a| opts.all_videos && a.outcome.video.is_some())
-        .map(|a| json!({"Seq": a.seq, "Video": b64(media, &a.outcome.video)}))
+        .map(|a| VideoDetail {
+            seq: a.seq.clone(),
+            video: b64(media, &a.outcome.video),
+        })
         .collect();
-    json!({
-        "LivenessVideo": flow.final_attempt().map(|a| b64(media, &a.outcome.video)).unwrap_or(Value::Null),
-        "LivenessVideos": if all.is_empty() { Value::Null } else { Value::Array(all) },
-    })
+    DetectInfoVideoData {
+        liveness_video: flow
+            .final_attempt()
+            .and_then(|a| b64(media, &a.outcome.video)),
+        liveness_videos: (!all.is_empty()).then_some(all),
+    }
 }
 
-/// The fields of a GetDetectInfoEnhanced response (without RequestId).
+/// A GetDetectInfoEnhanced answer, before any encryption the caller asked for.
 pub fn detect_info_enhanced(
     flow: &Flow,
     opts: &ResultOptions,
     media: &MediaMap,
     now_ms: i64,
-) -> Value {
+) -> GetDetectInfoEnhancedResponse {
     let sel = opts.selection;
-    let intention = flow.request.intention.is_some();
-    json!({
-        "Text": if sel.text { detect_info_text(flow, now_ms) } else { Value::Null },
-        "IdCardData": if sel.id_card { id_card_data(flow, opts, media) } else { Value::Null },
-        "BestFrame": if sel.best_frame { best_frame(flow, opts, media) } else { Value::Null },
-        "VideoData": if sel.video { video_data(flow, opts, media) } else { Value::Null },
-        "Encryption": Value::Null,
-        "IntentionVerifyData": Value::Null,
-        "IntentionQuestionResult": Value::Null,
-        "IntentionActionResult": Value::Null,
-        "EncryptedBody": Value::Null,
-        "IsVerifyIntention": intention,
-        "IntentionVerifyType": intention_type(flow),
-    })
+    GetDetectInfoEnhancedResponse {
+        text: sel.text.then(|| detect_info_text(flow, now_ms)),
+        id_card_data: sel.id_card.then(|| id_card_data(flow, opts, media)),
+        best_frame: sel.best_frame.then(|| best_frame(flow, opts, media)),
+        video_data: sel.video.then(|| video_data(flow, opts, media)),
+        is_verify_intention: flow.request.intention.is_some(),
+        intention_verify_type: intention_type(flow),
+        ..Default::default()
+    }
 }
 
 fn intention_type(flow: &Flow) -> String {
@@ -346,56 +346,55 @@ pub fn detect_info_legacy(
     if sel.id_card {
         doc.insert(
             "IdCardData".into(),
-            json!({"OcrFront": b64(media, &flow.media.ocr_front), "OcrBack": b64(media, &flow.media.ocr_back)}),
+            json!({"OcrFront": b64_value(media, &flow.media.ocr_front), "OcrBack": b64_value(media, &flow.media.ocr_back)}),
         );
     }
     if sel.best_frame {
         doc.insert(
             "BestFrame".into(),
-            json!({"BestFrame": last.map(|a| b64(media, &a.outcome.best_frame)).unwrap_or(Value::Null)}),
+            json!({"BestFrame": last.map(|a| b64_value(media, &a.outcome.best_frame)).unwrap_or(Value::Null)}),
         );
     }
     if sel.video {
         doc.insert(
             "VideoData".into(),
-            json!({"LivenessVideo": last.map(|a| b64(media, &a.outcome.video)).unwrap_or(Value::Null)}),
+            json!({"LivenessVideo": last.map(|a| b64_value(media, &a.outcome.video)).unwrap_or(Value::Null)}),
         );
     }
     Value::Object(doc).to_string()
 }
 
-/// The fields of a GetEidResult response, `eid_info` being the already-built EidInfo (or null).
+/// A GetEidResult answer; `eid_info` is the sealed identity when the merchant receives it.
 pub fn eid_result(
     flow: &Flow,
     opts: &ResultOptions,
     media: &MediaMap,
-    eid_info: Value,
+    eid_info: Option<EidInfo>,
     now_ms: i64,
-) -> Value {
+) -> GetEidResultResponse {
     let sel = opts.selection;
-    let mut text = detect_info_text(flow, now_ms);
-    // eID keeps the identity out of Text: it travels only encrypted, in EidInfo.
-    for field in ["IdCard", "Name", "OcrIdCard", "OcrName"] {
-        text[field] = Value::Null;
-    }
-    if let Some(details) = text["LivenessDetail"].as_array_mut() {
-        for detail in details {
-            detail["Idcard"] = Value::Null;
-            detail["Name"] = Value::Null;
+    let text = sel.text.then(|| {
+        let mut text = detect_info_text(flow, now_ms);
+        // eID keeps the identity out of Text: it travels only encrypted, in EidInfo.
+        text.id_card = None;
+        text.name = None;
+        text.ocr_id_card = None;
+        text.ocr_name = None;
+        for detail in &mut text.liveness_detail {
+            detail.idcard = None;
+            detail.name = None;
         }
+        text
+    });
+    GetEidResultResponse {
+        text,
+        id_card_data: sel.id_card.then(|| id_card_data(flow, opts, media)),
+        best_frame: sel.best_frame.then(|| best_frame(flow, opts, media)),
+        eid_info,
+        is_verify_intention: flow.request.intention.is_some(),
+        intention_verify_type: intention_type(flow),
+        ..Default::default()
     }
-    let intention = flow.request.intention.is_some();
-    json!({
-        "Text": if sel.text { text } else { Value::Null },
-        "IdCardData": if sel.id_card { id_card_data(flow, opts, media) } else { Value::Null },
-        "BestFrame": if sel.best_frame { best_frame(flow, opts, media) } else { Value::Null },
-        "EidInfo": eid_info,
-        "IntentionVerifyData": Value::Null,
-        "IntentionQuestionResult": Value::Null,
-        "IntentionActionResult": Value::Null,
-        "IsVerifyIntention": intention,
-        "IntentionVerifyType": intention_type(flow),
-    })
 }
 
 #[cfg(test)]
@@ -459,7 +458,7 @@ mod tests {
             ("video-2".to_string(), b"two".to_vec()),
         ]
         .into();
-        let rendered = detect_info_enhanced(&flow, &opts, &media, 5);
+        let rendered = serde_json::to_value(detect_info_enhanced(&flow, &opts, &media, 5)).unwrap();
         let videos = rendered["VideoData"]["LivenessVideos"].as_array().unwrap();
         assert_eq!(videos.len(), 2);
         assert_eq!(videos[0]["Seq"], "seq-1");

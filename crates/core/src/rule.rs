@@ -112,6 +112,9 @@ pub struct RuleConfig {
     pub liveness: LivenessKind,
     /// Actions per challenge in action / flash mode.
     pub action_count: u8,
+    /// The actions a challenge draws from, FaceID numbering: 1 open mouth, 2 blink, 3 nod,
+    /// 4 shake head.
+    pub actions: String,
     /// Liveness + comparison attempts a user gets within one token.
     pub max_attempts: u8,
     /// Pass line for `Sim` (0–100).
@@ -122,6 +125,13 @@ pub struct RuleConfig {
     pub default_redirect_url: Option<String>,
     /// Page title shown to the user.
     pub page_title: String,
+    /// Whether the person may correct what OCR read from the card.
+    pub ocr_editable: bool,
+    /// Whether the person may upload a recorded video when the camera cannot be used.
+    pub allow_video_upload: bool,
+    /// Result-page copy; empty means the page's own words.
+    pub success_copy: String,
+    pub failure_copy: String,
 }
 
 impl Default for RuleConfig {
@@ -132,11 +142,16 @@ impl Default for RuleConfig {
             compare_source: CompareSource::default(),
             liveness: LivenessKind::default(),
             action_count: 2,
+            actions: "1,2,3,4".into(),
             max_attempts: 3,
             sim_threshold: 70.0,
             id_card_warnings: false,
             default_redirect_url: None,
             page_title: "实名核身".into(),
+            ocr_editable: true,
+            allow_video_upload: false,
+            success_copy: String::new(),
+            failure_copy: String::new(),
         }
     }
 }
@@ -153,9 +168,23 @@ pub enum RuleConfigError {
     Name,
     #[error("default_redirect_url must be an http(s) URL")]
     RedirectUrl,
+    #[error(
+        "actions must list distinct codes from 1 to 4, e.g. \"1,2\", at least action_count of them"
+    )]
+    Actions,
+    #[error("success_copy and failure_copy must be at most 200 characters")]
+    Copy,
 }
 
 impl RuleConfig {
+    /// The action codes a challenge draws from (only the valid ones).
+    pub fn action_codes(&self) -> impl Iterator<Item = &str> {
+        self.actions
+            .split(',')
+            .map(str::trim)
+            .filter(|c| matches!(*c, "1" | "2" | "3" | "4"))
+    }
+
     pub fn validate(&self) -> Result<(), RuleConfigError> {
         if !(1..=4).contains(&self.action_count) {
             return Err(RuleConfigError::ActionCount);
@@ -169,6 +198,20 @@ impl RuleConfig {
         let len = self.name.chars().count();
         if len == 0 || len > 64 {
             return Err(RuleConfigError::Name);
+        }
+        let codes: Vec<&str> = self.action_codes().collect();
+        let distinct = codes
+            .iter()
+            .enumerate()
+            .all(|(i, c)| !codes[..i].contains(c));
+        if codes.len() < usize::from(self.action_count)
+            || !distinct
+            || self.actions.split(',').count() != codes.len()
+        {
+            return Err(RuleConfigError::Actions);
+        }
+        if self.success_copy.chars().count() > 200 || self.failure_copy.chars().count() > 200 {
+            return Err(RuleConfigError::Copy);
         }
         if let Some(url) = &self.default_redirect_url {
             if !is_http_url(url) {

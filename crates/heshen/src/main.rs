@@ -69,6 +69,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::vision::RegistryCommand,
     },
+    /// Print the OpenAPI 3.1 document of the FaceID actions (also served at /openapi.json).
+    Openapi,
     /// Benchmarks; `bench api` load-tests the API over HTTP against a `heshen serve` child process.
     Bench {
         #[command(subcommand)]
@@ -125,6 +127,12 @@ fn main() -> anyhow::Result<()> {
                 commands::vision::registry(command, &settings, &cli.data_dir).await
             }
             Command::Bench { command } => commands::bench::run(command).await,
+            Command::Openapi => {
+                let document =
+                    heshen_api::openapi::document(&settings.public_url(&settings.listen));
+                println!("{}", serde_json::to_string_pretty(&document)?);
+                Ok(())
+            }
         }
     })
 }

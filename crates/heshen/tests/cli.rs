@@ -153,6 +153,36 @@ fn serve_answers_on_first_start_and_prints_the_demo_key() {
         .expect("the demo key and rule work");
     assert_eq!(auth.biz_token.len(), 36);
     assert!(auth.url.starts_with(&url));
+    let openapi: Value = runtime
+        .block_on(async {
+            reqwest::get(format!("{url}/openapi.json"))
+                .await?
+                .json()
+                .await
+        })
+        .expect("the OpenAPI document is served");
+    assert_eq!(openapi["servers"][0]["url"], url.as_str());
+    assert!(openapi["paths"]["/#X-TC-Action=DetectAuth"]["post"].is_object());
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn openapi_document_describes_every_action_heshen_performs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = heshen(dir.path(), &["openapi"]);
+    assert!(ok, "{err}");
+    let document = json(&out);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    for action in heshen_core::Action::ALL {
+        let key = format!("/#X-TC-Action={}", action.as_str());
+        assert_eq!(
+            paths.contains_key(&key),
+            action.unsupported_reason().is_none(),
+            "{key}"
+        );
+    }
+    let text = &document["components"]["schemas"]["DetectInfoText"]["properties"];
+    assert!(text["UseIDType"].is_object() && text["LivenessDetail"].is_object());
 }

@@ -58,9 +58,10 @@ async fn encrypted_requests_and_responses() {
         .get_detect_info_enhanced(&token, &rule, "1")
         .await
         .unwrap();
-    assert_eq!(plain["Text"]["Name"], "韦小宝", "stored decrypted");
-    assert_eq!(plain["Text"]["IdCard"], "11010519491231002X");
-    assert_eq!(plain["Encryption"], Value::Null);
+    let text = plain.text.expect("InfoType 1 asks for the text");
+    assert_eq!(text.name.as_deref(), Some("韦小宝"), "stored decrypted");
+    assert_eq!(text.id_card.as_deref(), Some("11010519491231002X"));
+    assert_eq!(plain.encryption, None);
 
     // Response: sensitive fields encrypted under a fresh data key.
     let fields = client

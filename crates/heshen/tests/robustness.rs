@@ -187,9 +187,13 @@ async fn assert_seed_readable(server: &Server, token: &str) {
         .get_detect_info_enhanced(token, &server.rule_id, "13")
         .await
         .expect("the stored result is still served");
-    assert_eq!(result["Text"]["ErrCode"], 0, "{result}");
-    assert_eq!(result["Text"]["IdCard"], ID_CARD);
-    assert_eq!(result["BestFrame"]["BestFrame"], BEST_FRAME_B64);
+    let text = result.text.expect("InfoType 1 asks for the text");
+    assert_eq!(text.err_code, 0, "{text:?}");
+    assert_eq!(text.id_card.as_deref(), Some(ID_CARD));
+    let best = result
+        .best_frame
+        .expect("InfoType 3 asks for the best frame");
+    assert_eq!(best.best_frame.as_deref(), Some(BEST_FRAME_B64));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -172,17 +172,20 @@ impl Client {
         self.call_typed("CheckEidTokenStatus", &request).await
     }
 
+    /// The result of a DetectAuth flow; `info_type` as FaceID's `InfoType` ("0" for all).
     pub async fn get_detect_info_enhanced(
         &self,
         biz_token: &str,
         rule_id: &str,
         info_type: &str,
-    ) -> Result<Value, Error> {
-        self.call(
-            "GetDetectInfoEnhanced",
-            &serde_json::json!({"BizToken": biz_token, "RuleId": rule_id, "InfoType": info_type}),
-        )
-        .await
+    ) -> Result<protocol::GetDetectInfoEnhancedResponse, Error> {
+        let request = protocol::GetDetectInfoEnhancedRequest {
+            biz_token: biz_token.into(),
+            rule_id: rule_id.into(),
+            info_type: Some(info_type.into()),
+            ..Default::default()
+        };
+        self.call_typed("GetDetectInfoEnhanced", &request).await
     }
 
     pub async fn get_eid_token(
@@ -196,12 +199,18 @@ impl Client {
         serde_json::from_value(value).map_err(|e| Error::Envelope(e.to_string()))
     }
 
-    pub async fn get_eid_result(&self, eid_token: &str, info_type: &str) -> Result<Value, Error> {
-        self.call(
-            "GetEidResult",
-            &serde_json::json!({"EidToken": eid_token, "InfoType": info_type}),
-        )
-        .await
+    /// The result of an eID flow; the identity is in `EidInfo`, sealed for the merchant.
+    pub async fn get_eid_result(
+        &self,
+        eid_token: &str,
+        info_type: &str,
+    ) -> Result<protocol::GetEidResultResponse, Error> {
+        let request = protocol::GetEidResultRequest {
+            eid_token: eid_token.into(),
+            info_type: Some(info_type.into()),
+            ..Default::default()
+        };
+        self.call_typed("GetEidResult", &request).await
     }
 }
 

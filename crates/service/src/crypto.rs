@@ -121,14 +121,7 @@ pub fn decrypt_field(
 }
 
 /// The identity a merchant receives for a verified person (scheme in the module docs).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EidInfo {
-    pub eid_code: String,
-    pub eid_sign: String,
-    pub des_key: String,
-    pub user_info: String,
-}
+pub use heshen_core::protocol::EidInfo;
 
 pub fn eid_info(keys: &KeyRing, merchant_id: &str, id_card: &str, name: &str) -> EidInfo {
     let key = keys.merchant_key(merchant_id);

@@ -12,7 +12,9 @@
 //! - [`jobs`]: background work (the retention purge) with clean shutdown.
 
 pub mod admin;
+pub mod attempts;
 pub mod authority;
+pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod crypto;

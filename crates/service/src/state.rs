@@ -137,6 +137,7 @@ struct Inner {
     merchants: Lookups<MerchantEntry>,
     authority: OnceLock<Arc<dyn AuthoritySource>>,
     vision: OnceLock<Vision>,
+    jobs_queued: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -156,6 +157,7 @@ impl AppState {
                 outbound,
                 authority: OnceLock::new(),
                 vision: OnceLock::new(),
+                jobs_queued: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -204,6 +206,16 @@ impl AppState {
     /// The vision engine, or the refusal a caller gets on a node started without one.
     pub fn require_vision(&self) -> ServiceResult<&Vision> {
         self.vision().ok_or(ServiceError::VisionUnavailable)
+    }
+
+    /// Tells this node's job loop that a job was queued.
+    pub fn wake_jobs(&self) {
+        self.inner.jobs_queued.notify_one();
+    }
+
+    /// Resolves when a job was queued on this node (or already had been).
+    pub async fn jobs_woken(&self) {
+        self.inner.jobs_queued.notified().await;
     }
 
     pub async fn api_key(&self, secret_id: &str) -> ServiceResult<Option<KeyEntry>> {

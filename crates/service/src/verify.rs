@@ -39,6 +39,8 @@ pub enum Failure {
     /// The reference the authority holds cannot be used (an embedding of another model's
     /// size, corrupt bytes). Refused, never waved through.
     UnusableReference,
+    /// The engine kept failing on this recording; the person may try again.
+    EngineGaveUp,
 }
 
 impl Failure {
@@ -71,6 +73,7 @@ impl Failure {
             Failure::NoReferencePhoto => codes::NO_AUTHORITY_PHOTO,
             // The deployment's data is at fault, not the person: a service error, refused.
             Failure::UnusableReference => codes::SERVICE_ERROR,
+            Failure::EngineGaveUp => codes::LIVENESS_ENGINE_ERROR,
         }
     }
 }

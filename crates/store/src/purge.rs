@@ -20,7 +20,9 @@ impl Store {
     /// Erases one flow now, media first (as the purge does), whatever its retention.
     pub async fn erase_flow(&self, token: &str) -> StoreResult<PurgeReport> {
         let media_objects = self.delete_media(token).await?;
-        let flows = self.delete_flows(&[token.to_string()]).await?;
+        let tokens = [token.to_string()];
+        self.delete_jobs_of(&tokens).await?;
+        let flows = self.delete_flows(&tokens).await?;
         Ok(PurgeReport {
             flows,
             media_objects,
@@ -43,6 +45,7 @@ impl Store {
             for token in &tokens {
                 report.media_objects += self.delete_media(token).await?;
             }
+            self.delete_jobs_of(&tokens).await?;
             report.flows += self.delete_flows(&tokens).await?;
             if tokens.len() < PURGE_BATCH as usize {
                 break;

@@ -48,6 +48,7 @@ on_both_backends!(
     reopening_keeps_data_and_migrate_is_idempotent,
     close_drains_queued_inserts_then_refuses_new_ones,
     registry_identities_are_sealed_and_found_by_id_number,
+    jobs_are_claimed_once_leased_retried_and_erased_with_their_flow,
 );
 
 const NOW: i64 = 1_750_000_000_000;
@@ -1125,4 +1126,70 @@ async fn registry_identities_are_sealed_and_found_by_id_number(env: TestEnv) {
         !contains(&raw_id, b"11010519491231002X"),
         "the ID number is not stored in the clear"
     );
+}
+
+async fn jobs_are_claimed_once_leased_retried_and_erased_with_their_flow(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    store
+        .insert_flow(new_flow("tok-jobs", "rule1", NOW, NOW + 100_000_000, b"{}"))
+        .await
+        .unwrap();
+    assert!(store
+        .enqueue_job("j1", "judge", "tok-jobs", NOW)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .enqueue_job("j1", "judge", "tok-jobs", NOW)
+            .await
+            .unwrap(),
+        "enqueueing is idempotent on the id"
+    );
+    assert!(store
+        .enqueue_job("later", "judge", "tok-jobs", NOW + 60_000)
+        .await
+        .unwrap());
+
+    // Many workers race for the one due job: exactly one wins it.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim_job(NOW, 1_000).await.unwrap()
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        winners.extend(task.await.unwrap());
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert_eq!(winners[0].id, "j1");
+    assert_eq!(winners[0].tries, 1);
+    assert_eq!(
+        store.claim_job(NOW + 500, 1_000).await.unwrap(),
+        None,
+        "leased"
+    );
+
+    // The lease runs out (the worker died): another worker takes it over.
+    let again = store.claim_job(NOW + 1_001, 1_000).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.tries), ("j1", 2));
+    store
+        .retry_job("j1", NOW + 5_000, "engine busy")
+        .await
+        .unwrap();
+    assert_eq!(store.claim_job(NOW + 4_000, 1_000).await.unwrap(), None);
+    let retried = store.claim_job(NOW + 5_000, 1_000).await.unwrap().unwrap();
+    assert_eq!(retried.tries, 3);
+    store.finish_job("j1").await.unwrap();
+    assert_eq!(store.jobs_of("tok-jobs").await.unwrap(), 1);
+
+    store.erase_flow("tok-jobs").await.unwrap();
+    assert_eq!(
+        store.jobs_of("tok-jobs").await.unwrap(),
+        0,
+        "jobs go with their flow"
+    );
+    assert_eq!(store.claim_job(NOW + 120_000, 1_000).await.unwrap(), None);
+    store.close().await;
 }

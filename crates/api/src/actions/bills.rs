@@ -9,11 +9,12 @@ use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind};
-use heshen_core::protocol::GetWeChatBillDetailsResponse;
+use heshen_core::protocol::{fields_of, GetWeChatBillDetailsRequest};
+use heshen_core::protocol::{ChargeDetail, GetWeChatBillDetailsResponse, WeChatBillDetail};
 use heshen_core::result::format_sim;
 use heshen_core::{codes, ApiError, IdCardNumber, PersonName};
 use heshen_service::AppState;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const PAGE: usize = 100;
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -39,33 +40,42 @@ fn masked_name(name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn bill(token: &str, rule_id: &str, flow: &Flow) -> Value {
-    let details: Vec<Value> = flow
+fn bill(token: &str, rule_id: &str, flow: &Flow) -> WeChatBillDetail {
+    let charge_details: Vec<ChargeDetail> = flow
         .attempts
         .iter()
         .map(|a| {
             let id = a.id_card.as_deref().map(masked_id).unwrap_or_default();
             let result = codes::lookup(a.err_code());
-            json!({
-                "ReqTime": a.req_time_ms.to_string(),
-                "Seq": a.seq,
-                "IdCard": id,
-                "Idcard": id,
-                "Name": a.name.as_deref().map(masked_name).unwrap_or_default(),
-                "Sim": a.outcome.sim.map(format_sim).unwrap_or_else(|| "0.00".into()),
-                "IsNeedCharge": a.is_billed(),
-                "ChargeType": if a.outcome.compare_status.is_some() { "核身" } else { "比对" },
-                "ErrorCode": result.code.to_string(),
-                "ErrorMessage": result.message,
-            })
+            ChargeDetail {
+                req_time: a.req_time_ms.to_string(),
+                seq: a.seq.clone(),
+                id_card: id.clone(),
+                idcard: id,
+                name: a.name.as_deref().map(masked_name).unwrap_or_default(),
+                sim: a
+                    .outcome
+                    .sim
+                    .map(format_sim)
+                    .unwrap_or_else(|| "0.00".into()),
+                is_need_charge: a.is_billed(),
+                charge_type: if a.outcome.compare_status.is_some() {
+                    "核身"
+                } else {
+                    "比对"
+                }
+                .into(),
+                error_code: result.code.to_string(),
+                error_message: result.message.into(),
+            }
         })
         .collect();
-    json!({
-        "BizToken": token,
-        "ChargeCount": flow.attempts.iter().filter(|a| a.is_billed()).count(),
-        "ChargeDetails": details,
-        "RuleId": rule_id,
-    })
+    WeChatBillDetail {
+        biz_token: token.to_string(),
+        charge_count: flow.attempts.iter().filter(|a| a.is_billed()).count() as u64,
+        charge_details,
+        rule_id: rule_id.to_string(),
+    }
 }
 
 pub async fn get_wechat_bill_details(
@@ -73,7 +83,7 @@ pub async fn get_wechat_bill_details(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&["Date", "Cursor", "RuleId"])?;
+    params.allow_only(fields_of::<GetWeChatBillDetailsRequest>())?;
     let date = params.req_string("Date")?;
     let cursor = params
         .opt_u64("Cursor")?

@@ -5,32 +5,19 @@ use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
-use heshen_core::protocol::DetectAuthResponse;
+use heshen_core::protocol::{
+    fields_of, DetectAuthRequest, GetDetectInfoEnhancedRequest, GetDetectInfoRequest,
+};
+use heshen_core::protocol::{DetectAuthResponse, GetDetectInfoResponse};
 use heshen_core::result::{self, InfoSelection, ResultOptions};
 use heshen_core::rule::{CompareSource, IdentitySource, ReviewStatus};
 use heshen_core::{ApiError, BizToken, ErrorCode};
 use heshen_service::flows::{self, FlowOwner, StoredFlow};
 use heshen_service::state::RuleEntry;
 use heshen_service::AppState;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-const DETECT_AUTH_FIELDS: &[&str] = &[
-    "RuleId",
-    "TerminalType",
-    "IdCard",
-    "Name",
-    "RedirectUrl",
-    "Extra",
-    "ImageBase64",
-    "Encryption",
-    "IntentionVerifyText",
-    "IntentionQuestions",
-    "IntentionActions",
-    "Config",
-];
-
-/// Name of the reference photo DetectAuth stores under the token.
-pub const REFERENCE_PHOTO: &str = "reference";
+use heshen_service::attempts::REFERENCE_PHOTO;
 
 pub async fn rule_for(
     state: &AppState,
@@ -69,7 +56,7 @@ pub async fn detect_auth(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(DETECT_AUTH_FIELDS)?;
+    params.allow_only(fields_of::<DetectAuthRequest>())?;
     let rule_id = params.req_string("RuleId")?;
     params.opt_bounded("TerminalType", 32)?;
     let id_card = fields::id_card(params)?;
@@ -186,19 +173,6 @@ pub async fn owned_flow(
     Ok(stored)
 }
 
-const ENHANCED_FIELDS: &[&str] = &[
-    "BizToken",
-    "RuleId",
-    "InfoType",
-    "BestFramesCount",
-    "IsCutIdCardImage",
-    "IsNeedIdCardAvatar",
-    "IsEncrypt",
-    "Encryption",
-    "IsEncryptResponse",
-    "IsReturnAllVideo",
-];
-
 pub fn result_options(
     params: &Params,
     allowed_info: &str,
@@ -249,7 +223,7 @@ pub async fn get_detect_info_enhanced(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(ENHANCED_FIELDS)?;
+    params.allow_only(fields_of::<GetDetectInfoEnhancedRequest>())?;
     let opts = result_options(params, "0123456", 10)?;
     params.opt_bool("IsEncrypt")?;
     let encryption = super::encryption::ResponseEncryption::parse(params)?;
@@ -257,7 +231,7 @@ pub async fn get_detect_info_enhanced(
     let mut response =
         result::detect_info_enhanced(&stored.flow, &opts, &media, state.clock().now_ms());
     encryption.apply(state, caller, &mut response)?;
-    Ok(response)
+    super::answer(response)
 }
 
 pub async fn get_detect_info(
@@ -265,10 +239,15 @@ pub async fn get_detect_info(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&["BizToken", "RuleId", "InfoType"])?;
+    params.allow_only(fields_of::<GetDetectInfoRequest>())?;
     let opts = result_options(params, "01234", 0)?;
     let (stored, media) = result_of_detect_flow(state, caller, params, &opts).await?;
-    Ok(json!({
-        "DetectInfo": result::detect_info_legacy(&stored.flow, opts.selection, &media, state.clock().now_ms()),
-    }))
+    super::answer(GetDetectInfoResponse {
+        detect_info: result::detect_info_legacy(
+            &stored.flow,
+            opts.selection,
+            &media,
+            state.clock().now_ms(),
+        ),
+    })
 }

@@ -7,6 +7,9 @@ use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
+use heshen_core::protocol::{
+    fields_of, CheckEidTokenStatusRequest, GetEidResultRequest, GetEidTokenRequest,
+};
 use heshen_core::protocol::{CheckEidTokenStatusResponse, GetEidTokenResponse};
 use heshen_core::result;
 use heshen_core::rule::ReviewStatus;
@@ -120,15 +123,7 @@ pub async fn get_eid_token(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&[
-        "MerchantId",
-        "IdCard",
-        "Name",
-        "Extra",
-        "Config",
-        "RedirectUrl",
-        "Encryption",
-    ])?;
+    params.allow_only(fields_of::<GetEidTokenRequest>())?;
     let merchant_id = params.req_string("MerchantId")?;
     let id_card = eid_id_card(params)?;
     let name = fields::name(params)?;
@@ -192,13 +187,7 @@ pub async fn get_eid_result(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&[
-        "EidToken",
-        "InfoType",
-        "BestFramesCount",
-        "IsCutIdCardImage",
-        "IsNeedIdCardAvatar",
-    ])?;
+    params.allow_only(fields_of::<GetEidResultRequest>())?;
     let token = params.req_string("EidToken")?;
     let opts = result_options(params, "012356", 3)?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
@@ -210,15 +199,14 @@ pub async fn get_eid_result(
     let passed = flow.outcome.is_some_and(|o| o.code == 0);
     let eid_info = match (merchant, flow.subject()) {
         (Some(m), Some((id_card, name))) if passed && m.config.return_identity => {
-            serde_json::to_value(eid_info(state.keys(), &m.merchant_id, id_card, name))
-                .map_err(|e| ApiError::internal(e.to_string()))?
+            Some(eid_info(state.keys(), &m.merchant_id, id_card, name))
         }
-        _ => Value::Null,
+        _ => None,
     };
     let media = flows::load_media(state, &token, opts.media_needed(flow))
         .await
         .map_err(service_error)?;
-    Ok(result::eid_result(
+    super::answer(result::eid_result(
         flow,
         &opts,
         &media,
@@ -232,7 +220,7 @@ pub async fn check_eid_token_status(
     caller: &Caller,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&["EidToken"])?;
+    params.allow_only(fields_of::<CheckEidTokenStatusRequest>())?;
     let token = params.req_string("EidToken")?;
     let stored = owned_flow(state, caller, &token, None, FlowKind::Eid, "EidToken").await?;
     super::answer(CheckEidTokenStatusResponse {

@@ -3,10 +3,10 @@
 
 use crate::gateway::Caller;
 use crate::params::Params;
+use heshen_core::protocol::{Encryption, GetDetectInfoEnhancedResponse};
 use heshen_core::{ApiError, ErrorCode};
 use heshen_service::crypto::{self, CryptoError};
 use heshen_service::AppState;
-use serde_json::{json, Value};
 
 /// The fields of an `Encryption` object, in requests and in response settings alike.
 const ENCRYPTION_FIELDS: [&str; 5] = [
@@ -18,8 +18,6 @@ const ENCRYPTION_FIELDS: [&str; 5] = [
 ];
 
 const ENCRYPTABLE_REQUEST_FIELDS: [&str; 2] = ["Name", "IdCard"];
-const ENCRYPTED_RESPONSE_FIELDS: [&str; 4] = ["IdCard", "Name", "OcrIdCard", "OcrName"];
-
 fn app_key(state: &AppState, caller: &Caller) -> [u8; 32] {
     state.keys().app_encryption_key(&caller.app_id)
 }
@@ -107,12 +105,12 @@ impl ResponseEncryption {
         Ok(Self { fields, body })
     }
 
-    /// Encrypts the rendered response in place as asked.
+    /// Encrypts the rendered answer in place as asked.
     pub fn apply(
         self,
         state: &AppState,
         caller: &Caller,
-        response: &mut Value,
+        response: &mut GetDetectInfoEnhancedResponse,
     ) -> Result<(), ApiError> {
         if !self.fields && !self.body {
             return Ok(());
@@ -124,36 +122,39 @@ impl ResponseEncryption {
             })
         };
         let mut encrypted = Vec::new();
-        if self.fields {
-            for field in ENCRYPTED_RESPONSE_FIELDS {
-                if let Some(text) = response["Text"][field].as_str().map(str::to_string) {
-                    response["Text"][field] = Value::String(seal(&text)?);
-                    encrypted.push(field);
+        if let (true, Some(text)) = (self.fields, response.text.as_mut()) {
+            for (field, value) in [
+                ("IdCard", &mut text.id_card),
+                ("Name", &mut text.name),
+                ("OcrIdCard", &mut text.ocr_id_card),
+                ("OcrName", &mut text.ocr_name),
+            ] {
+                if let Some(plain) = value.as_deref() {
+                    *value = Some(seal(plain)?);
+                    encrypted.push(field.to_string());
                 }
             }
         }
         if self.body {
-            let mut body = response.clone();
+            let mut body = serde_json::to_value(&*response)
+                .map_err(|e| ApiError::internal(format!("rendering the answer: {e}")))?;
             if let Some(map) = body.as_object_mut() {
                 map.remove("Encryption");
                 map.remove("EncryptedBody");
             }
-            let sealed = seal(&body.to_string())?;
-            if let Some(map) = response.as_object_mut() {
-                for (key, value) in map.iter_mut() {
-                    if !matches!(key.as_str(), "IsVerifyIntention" | "IntentionVerifyType") {
-                        *value = Value::Null;
-                    }
-                }
-            }
-            response["EncryptedBody"] = Value::String(sealed);
+            *response = GetDetectInfoEnhancedResponse {
+                encrypted_body: Some(seal(&body.to_string())?),
+                is_verify_intention: response.is_verify_intention,
+                intention_verify_type: std::mem::take(&mut response.intention_verify_type),
+                ..Default::default()
+            };
         }
-        response["Encryption"] = json!({
-            "EncryptList": encrypted,
-            "CiphertextBlob": crypto::seal_data_key(&app_key(state, caller), &data_key),
-            "Iv": iv,
-            "Algorithm": crypto::ALGORITHM,
-            "TagList": Value::Null,
+        response.encryption = Some(Encryption {
+            encrypt_list: encrypted,
+            ciphertext_blob: crypto::seal_data_key(&app_key(state, caller), &data_key),
+            iv,
+            algorithm: crypto::ALGORITHM.to_string(),
+            tag_list: None,
         });
         Ok(())
     }

@@ -4,6 +4,9 @@
 use crate::params::Params;
 use crate::wire::{failure_result, identity_result, ocr_code, service_error};
 use base64::Engine as _;
+use heshen_core::protocol::{
+    fields_of, CheckIdCardInformationRequest, IdCardOCRVerificationRequest,
+};
 use heshen_core::protocol::{CheckIdCardInformationResponse, IdCardOCRVerificationResponse};
 use heshen_core::{ApiError, ErrorCode};
 use heshen_service::authority::check_identity;
@@ -173,14 +176,7 @@ pub async fn check_id_card_information(
     state: &AppState,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&[
-        "ImageBase64",
-        "ImageUrl",
-        "Config",
-        "IsEncrypt",
-        "IsEncryptResponse",
-        "Encryption",
-    ])?;
+    params.allow_only(fields_of::<CheckIdCardInformationRequest>())?;
     let switches = WarningSwitches::parse(params)?;
     let encrypt = params.opt_bool("IsEncrypt")?.unwrap_or(false);
     if encrypt {
@@ -262,14 +258,7 @@ pub async fn id_card_ocr_verification(
     state: &AppState,
     params: &Params,
 ) -> Result<Value, ApiError> {
-    params.allow_only(&[
-        "IdCard",
-        "Name",
-        "ImageBase64",
-        "ImageUrl",
-        "Encryption",
-        "Config",
-    ])?;
+    params.allow_only(fields_of::<IdCardOCRVerificationRequest>())?;
     let switches = WarningSwitches::parse(params)?;
     let id_card = params.opt_string("IdCard")?;
     let name = params.opt_string("Name")?;

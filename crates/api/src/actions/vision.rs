@@ -10,6 +10,10 @@ use super::fields;
 use crate::params::Params;
 use crate::wire::{failure_result, service_error};
 use base64::Engine as _;
+use heshen_core::protocol::{
+    fields_of, ImageRecognitionRequest, ImageRecognitionV2Request, LivenessCompareRequest,
+    LivenessRecognitionRequest, LivenessRequest,
+};
 use heshen_core::protocol::{ImageRecognitionResponse, LivenessResponse};
 use heshen_core::ApiError;
 use heshen_service::authority::check_identity;
@@ -97,11 +101,11 @@ pub async fn image_recognition(
     params: &Params,
     v2: bool,
 ) -> Result<Value, ApiError> {
-    let mut known = vec!["IdCard", "Name", "ImageBase64", "Optional", "Encryption"];
-    if v2 {
-        known.push("Extra");
-    }
-    params.allow_only(&known)?;
+    params.allow_only(if v2 {
+        fields_of::<ImageRecognitionV2Request>()
+    } else {
+        fields_of::<ImageRecognitionRequest>()
+    })?;
     let id_card = params.req_string("IdCard")?;
     let name = params.req_string("Name")?;
     let photo = fields::image_base64(params, "ImageBase64", fields::MAX_IMAGE_BASE64)?
@@ -227,15 +231,7 @@ fn liveness_response(verdict: Verdict, with_sim: bool, frame_count: usize) -> Va
 }
 
 pub async fn liveness_compare(state: &AppState, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&[
-        "LivenessType",
-        "ImageBase64",
-        "ImageUrl",
-        "ValidateData",
-        "Optional",
-        "VideoBase64",
-        "VideoUrl",
-    ])?;
+    params.allow_only(fields_of::<LivenessCompareRequest>())?;
     let challenge = challenge(params)?;
     let frames = best_frame_num(params)?;
     let vision = engine_for(state)?;
@@ -259,16 +255,7 @@ pub async fn liveness_compare(state: &AppState, params: &Params) -> Result<Value
 }
 
 pub async fn liveness_recognition(state: &AppState, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&[
-        "IdCard",
-        "Name",
-        "LivenessType",
-        "VideoBase64",
-        "VideoUrl",
-        "ValidateData",
-        "Optional",
-        "Encryption",
-    ])?;
+    params.allow_only(fields_of::<LivenessRecognitionRequest>())?;
     let id_card = params.req_string("IdCard")?;
     let name = params.req_string("Name")?;
     let challenge = challenge(params)?;
@@ -290,7 +277,7 @@ pub async fn liveness_recognition(state: &AppState, params: &Params) -> Result<V
 
 /// The retired `Liveness` action, still sent by older clients: liveness only.
 pub async fn liveness(state: &AppState, params: &Params) -> Result<Value, ApiError> {
-    params.allow_only(&["VideoBase64", "LivenessType", "ValidateData", "Optional"])?;
+    params.allow_only(fields_of::<LivenessRequest>())?;
     params.req_string("VideoBase64")?;
     let challenge = challenge(params)?;
     let frames = best_frame_num(params)?;
