@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests drive heshen with: the official Tencent Cloud clients
-# (Python SDK, tccli, Node SDK) at the versions the wire spec was captured with.
+# (Python SDK, tccli, Node SDK) at the versions the wire spec was captured with, and the
+# browser the page tests walk through: Debian's chromium (apt, as root) and npm playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +14,10 @@ fi
   "tccli==3.1.189.1"
 
 (cd tests/clients/node && npm ci --silent --no-audit --no-fund)
-echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK)"
+
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi
+(cd tests/browser && npm ci --silent --no-audit --no-fund)
+echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK), chromium + tests/browser/node_modules (playwright-core)"

@@ -48,6 +48,10 @@ pub fn service_error(err: ServiceError) -> ApiError {
             ApiError::internal("The vision engine failed; please retry.")
         }
         ServiceError::Invalid(why) => ApiError::new(ErrorCode::InvalidParameterValue, why),
+        ServiceError::UploadTooLarge(max) => ApiError::new(
+            ErrorCode::RequestSizeLimitExceeded,
+            format!("The upload is larger than {max} bytes."),
+        ),
         ServiceError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             ApiError::internal("The server hit an internal error.")

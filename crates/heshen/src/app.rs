@@ -16,6 +16,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// How often the job loop looks for jobs queued by other nodes or left by a restart.
+pub const JOB_POLL: Duration = Duration::from_secs(2);
+
 pub struct Application {
     pub addr: SocketAddr,
     pub state: AppState,
@@ -114,9 +117,21 @@ impl Application {
             self.purge_interval,
             stop.child_token(),
         ));
-        let router = heshen_api::router(self.gateway.clone()).layer(
-            tower_http::catch_panic::CatchPanicLayer::custom(panic_response),
-        );
+        // Recordings are judged where the vision engine runs; nodes without it leave the
+        // queue to those that have it.
+        let judge = self.state.vision().is_some().then(|| {
+            tokio::spawn(heshen_service::attempts::job_loop(
+                self.state.clone(),
+                JOB_POLL,
+                stop.child_token(),
+            ))
+        });
+        let pages = heshen_web::Web::new(self.state.clone(), heshen_web::WebConfig::default());
+        let router = heshen_api::router(self.gateway.clone())
+            .merge(heshen_web::router(pages))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_response,
+            ));
         let draining = stop.clone();
         let listener = crate::listener::Bounded::new(self.listener, self.max_connections);
         let server = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -134,6 +149,12 @@ impl Application {
         stop.cancel();
         if let Err(err) = purge.await {
             tracing::warn!(%err, "the retention purge task ended abnormally");
+        }
+        if let Some(Err(err)) = match judge {
+            Some(task) => Some(task.await),
+            None => None,
+        } {
+            tracing::warn!(%err, "the job loop ended abnormally");
         }
         self.state.store().close().await;
         served

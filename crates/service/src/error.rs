@@ -13,6 +13,9 @@ pub enum ServiceError {
     Corrupt { what: &'static str, detail: String },
     #[error("no such flow")]
     FlowNotFound,
+    /// An upload went past its limit; nothing of it was kept.
+    #[error("the upload is larger than {0} bytes")]
+    UploadTooLarge(u64),
     /// The flow's state machine refused the step, with the result code that says why.
     #[error("the flow refused the step (result code {})", .0.code)]
     Refused(ResultCode),
@@ -32,7 +35,10 @@ pub enum ServiceError {
 
 impl From<heshen_store::StoreError> for ServiceError {
     fn from(err: heshen_store::StoreError) -> Self {
-        Self::Storage(err.to_string())
+        match err {
+            heshen_store::StoreError::TooLarge { max_bytes } => Self::UploadTooLarge(max_bytes),
+            other => Self::Storage(other.to_string()),
+        }
     }
 }
 

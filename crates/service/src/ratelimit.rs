@@ -23,6 +23,14 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         }
     }
 
+    /// `per_minute` requests per minute per key, with a burst of as many.
+    pub fn per_minute(per_minute: NonZeroU32) -> Self {
+        Self {
+            limiter: RateLimiter::dashmap(Quota::per_minute(per_minute)),
+            checks: AtomicU64::new(0),
+        }
+    }
+
     /// Takes one cell for `key`; `false` means the key is over its limit.
     pub fn check(&self, key: &K) -> bool {
         if self.checks.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {

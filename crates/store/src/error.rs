@@ -22,6 +22,9 @@ pub enum StoreError {
     Config(String),
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A streamed upload went past its limit (and was aborted).
+    #[error("the upload is larger than {max_bytes} bytes")]
+    TooLarge { max_bytes: u64 },
     /// A stored value that the schema allows but the code cannot interpret
     /// (e.g. malformed JSON written by hand).
     #[error("corrupt stored data: {0}")]

@@ -178,9 +178,7 @@ impl Store {
             };
             total += chunk.len() as u64;
             if total > max_bytes {
-                break Some(StoreError::InvalidInput(format!(
-                    "the upload is larger than {max_bytes} bytes"
-                )));
+                break Some(StoreError::TooLarge { max_bytes });
             }
             pending.extend_from_slice(&chunk);
             // A full segment is sealed as "more" only once more bytes follow it.

@@ -685,7 +685,7 @@ async fn media_streams_are_sealed_by_segment_and_bounded(env: TestEnv) {
         )
         .await;
     assert!(
-        matches!(refused, Err(StoreError::InvalidInput(_))),
+        matches!(refused, Err(StoreError::TooLarge { .. })),
         "{refused:?}"
     );
     assert_eq!(

@@ -21,12 +21,21 @@ pub async fn run(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()> {
 
 pub async fn worker(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()> {
     let (store, master) = open_store(settings, &data_dir).await?;
-    // The worker serves no pages, so no public URL: flows are only purged here.
+    // The worker serves no pages, so no public URL: it purges, and judges recordings when
+    // it has the vision engine.
     let state = application_state(settings, store, &master, String::new())?;
+    if let Some(vision) = heshen::app::load_vision(settings, &data_dir)? {
+        state.attach_vision(vision);
+    }
     let every = Duration::from_secs(settings.purge_interval_secs.max(1));
     println!(
-        "heshen worker: erasing expired results every {}s",
-        every.as_secs()
+        "heshen worker: erasing expired results every {}s{}",
+        every.as_secs(),
+        if state.vision().is_some() {
+            ", judging recordings"
+        } else {
+            ""
+        }
     );
     let stop = CancellationToken::new();
     let purge = tokio::spawn(heshen_service::jobs::purge_loop(
@@ -34,9 +43,19 @@ pub async fn worker(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()
         every,
         stop.clone(),
     ));
+    let judge = state.vision().is_some().then(|| {
+        tokio::spawn(heshen_service::attempts::job_loop(
+            state.clone(),
+            heshen::app::JOB_POLL,
+            stop.clone(),
+        ))
+    });
     shutdown_signal().await;
     stop.cancel();
     purge.await?;
+    if let Some(judge) = judge {
+        judge.await?;
+    }
     state.store().close().await;
     Ok(())
 }

@@ -93,8 +93,14 @@ impl Server {
 
     /// Shuts the server down gracefully and starts a new one on the same data dir
     /// (and a new port): what survives is what was really stored.
-    pub async fn restart(mut self) -> Self {
+    pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// As [`Server::restart`], with changed settings (e.g. a node that now has the vision engine).
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> Self {
         self.shutdown_and_wait().await;
+        configure(&mut self.settings);
         let app = Application::build(&self.settings, self.data_dir.clone())
             .await
             .expect("server rebuilds on its data dir");

@@ -1,0 +1,398 @@
+//! The H5 flow in a real browser: Debian's chromium driven by playwright-core
+//! (`tests/browser/h5_flow.mjs`), filmed by Chromium's fake camera playing a real face video,
+//! against the real server with the vision engine. DetectAuth and GetDetectInfoEnhanced go
+//! through the official Python SDK, as an integrator's backend would call them.
+//! Screenshots of every page, in both languages, land in `target/screenshots/h5/`.
+
+mod common;
+
+use common::Server;
+use heshen_core::rule::{CompareSource, IdentitySource, LivenessKind, RuleConfig};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SETUP_HINT: &str = "run `bash scripts/setup-test-deps.sh` (installs chromium, playwright-core and the official clients)";
+/// The person filmed in carphone_pristine.mp4, enrolled with a frame of that video.
+const FILMED_ID: &str = "110105196108040013";
+const FILMED_NAME: &str = "车载男";
+/// Someone else: enrolled with another person's photo.
+const OTHER_ID: &str = "11010519491231002X";
+const OTHER_NAME: &str = "韦小宝";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn testdata(rel: &str) -> PathBuf {
+    repo_root().join("../shared/testdata").join(rel)
+}
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("HESHEN_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/models"))
+}
+
+fn require(path: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{what} not found at {}: {SETUP_HINT}",
+        path.display()
+    );
+    path
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg must be installed (scripts/setup_vision_deps.sh)");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// The camera's feed: the video as y4m, which Chromium's fake capture device plays in a loop.
+fn camera_feed(video: &Path, work: &Path) -> PathBuf {
+    let out = work.join(format!(
+        "{}.y4m",
+        video.file_stem().unwrap().to_string_lossy()
+    ));
+    if !out.exists() {
+        ffmpeg(&[
+            "-i",
+            video.to_str().unwrap(),
+            "-pix_fmt",
+            "yuv420p",
+            out.to_str().unwrap(),
+        ]);
+    }
+    out
+}
+
+fn frame_of(video: &Path, at: &str, out: &Path) -> Vec<u8> {
+    ffmpeg(&[
+        "-ss",
+        at,
+        "-i",
+        video.to_str().unwrap(),
+        "-frames:v",
+        "1",
+        out.to_str().unwrap(),
+    ]);
+    std::fs::read(out).unwrap()
+}
+
+fn screenshots() -> PathBuf {
+    let dir = repo_root().join("target/screenshots/h5");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs one walk through the pages; returns the driver's report.
+fn browse(plan: Value) -> Value {
+    require(PathBuf::from("/usr/bin/chromium"), "chromium");
+    require(
+        repo_root().join("tests/browser/node_modules/playwright-core/package.json"),
+        "playwright-core",
+    );
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/browser/h5_flow.mjs"))
+        .arg(plan.to_string())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no report from the browser driver: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(
+        report.get("error").is_none(),
+        "the browser walk failed: {report:#}"
+    );
+    report
+}
+
+/// One action through the official Python SDK.
+fn python_sdk(server: &Server, action: &str, fields: Value) -> Value {
+    let python = require(
+        repo_root().join(".venv/bin/python"),
+        "the Python SDK (.venv)",
+    );
+    let out = Command::new(python)
+        .arg(repo_root().join("tests/clients/py_client.py"))
+        .args(["--endpoint", &server.endpoint])
+        .args([
+            "--secret-id",
+            &server.secret_id,
+            "--secret-key",
+            &server.secret_key,
+        ])
+        .arg(action)
+        .arg(fields.to_string())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .output()
+        .expect("python runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+async fn rule(server: &Server, config: RuleConfig) -> String {
+    heshen::bootstrap::create_rule(server.state.store(), common::APP, &config)
+        .await
+        .unwrap()
+}
+
+async fn server_with_people(work: &Path) -> Server {
+    let server = Server::start_with(|s| {
+        s.models_dir = Some(models_dir());
+        s.vision = "required".into();
+        s.rate_limit_default = 0;
+    })
+    .await;
+    let engine = server
+        .state
+        .vision()
+        .expect("vision loaded")
+        .engine()
+        .clone();
+    let store = server.state.store();
+    let filmed = frame_of(
+        &testdata("videos/carphone_pristine.mp4"),
+        "1.5",
+        &work.join("filmed.jpg"),
+    );
+    heshen_service::admin::enroll_identity(store, &engine, FILMED_ID, FILMED_NAME, filmed, "test")
+        .await
+        .unwrap();
+    let other = std::fs::read(testdata("faces/biden.jpg")).unwrap();
+    heshen_service::admin::enroll_identity(store, &engine, OTHER_ID, OTHER_NAME, other, "test")
+        .await
+        .unwrap();
+    server
+}
+
+/// The integrator's own site, where the flow sends the person back.
+async fn integrator() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/done",
+        axum::routing::get(|| async { axum::response::Html("<!doctype html><h1>integrator</h1>") }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/done")
+}
+
+fn detect_auth(
+    server: &Server,
+    rule_id: &str,
+    identity: Option<(&str, &str)>,
+    redirect: &str,
+) -> (String, String) {
+    let mut fields = json!({"RuleId": rule_id, "RedirectUrl": redirect});
+    if let Some((id, name)) = identity {
+        fields["IdCard"] = json!(id);
+        fields["Name"] = json!(name);
+    }
+    let auth = python_sdk(server, "DetectAuth", fields);
+    (
+        auth["Url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{auth}"))
+            .to_string(),
+        auth["BizToken"].as_str().unwrap().to_string(),
+    )
+}
+
+const PHONE: (u32, u32, bool) = (390, 844, true);
+const DESKTOP: (u32, u32, bool) = (1280, 860, false);
+
+fn plan(
+    name: &str,
+    start: &str,
+    feed: &Path,
+    lang: &str,
+    (w, h, mobile): (u32, u32, bool),
+    redirect: &str,
+) -> Value {
+    json!({
+        "name": name,
+        "startUrl": start,
+        "video": feed,
+        "screenshots": screenshots(),
+        "lang": lang,
+        "viewport": {"width": w, "height": h, "mobile": mobile},
+        "redirectPrefix": redirect.trim_end_matches("done"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_people(dir.path()).await;
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let redirect = integrator().await;
+
+    // The integrator names the person; the man in the car opens his mouth when asked.
+    let named = rule(
+        &server,
+        RuleConfig {
+            liveness: LivenessKind::Action,
+            actions: "1".into(),
+            action_count: 1,
+            compare_source: CompareSource::Authority,
+            ..RuleConfig::default()
+        },
+    )
+    .await;
+    let (url, token) = detect_auth(&server, &named, Some((FILMED_ID, FILMED_NAME)), &redirect);
+    let walk = plan("zh-phone-pass", &url, &feed, "zh-CN", PHONE, &redirect);
+    let report = tokio::task::spawn_blocking(move || browse(walk))
+        .await
+        .unwrap();
+    assert_eq!(report["code"], 0, "{report:#}");
+    let final_url = report["finalUrl"].as_str().unwrap();
+    assert_eq!(final_url, format!("{redirect}?token={token}"), "{report:#}");
+    assert_eq!(report["thirdParty"], json!([]), "no third-party request");
+    let labels: Vec<&str> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    for page in [
+        "consent",
+        "privacy",
+        "liveness",
+        "result",
+        "result-other-language",
+    ] {
+        assert!(labels.contains(&page), "{page} not seen: {labels:?}");
+    }
+    assert!(
+        !labels.contains(&"identity"),
+        "the identity came with DetectAuth"
+    );
+
+    // The integrator's backend reads the result through the official SDK: what happened.
+    let result = python_sdk(
+        &server,
+        "GetDetectInfoEnhanced",
+        json!({"BizToken": token, "RuleId": named, "InfoType": "0"}),
+    );
+    let text = &result["Text"];
+    assert_eq!(text["ErrCode"], 0, "{text:#}");
+    assert_eq!(text["LiveStatus"], 0);
+    assert_eq!(text["Comparestatus"], 0);
+    assert_eq!(text["LivenessMode"], 2);
+    assert_eq!(text["LivenessActionSequence"], "1");
+    assert_eq!(text["IdCard"], FILMED_ID);
+    assert_eq!(text["CompareLibType"], "权威库");
+    let sim: f64 = text["Sim"].as_str().unwrap().parse().unwrap();
+    assert!(sim >= 70.0, "{sim}");
+    assert_eq!(text["LivenessDetail"].as_array().unwrap().len(), 1);
+    assert!(result["BestFrame"]["BestFrame"]
+        .as_str()
+        .is_some_and(|b| b.len() > 1000));
+    assert!(result["VideoData"]["LivenessVideo"]
+        .as_str()
+        .is_some_and(|v| v.len() > 1000));
+
+    // Opening the finished link again: its own page, with the code.
+    let again = format!("{}/h5/start?token={token}", server.url);
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let walk = plan(
+        "en-desktop-finished",
+        &again,
+        &feed,
+        "en",
+        DESKTOP,
+        &redirect,
+    );
+    let report = tokio::task::spawn_blocking(move || browse(walk))
+        .await
+        .unwrap();
+    assert_eq!(report["problemCode"], "14", "{report:#}");
+
+    // The person types who they are; the registry holds someone else's face for that identity.
+    let typed = rule(
+        &server,
+        RuleConfig {
+            identity_source: IdentitySource::Manual,
+            liveness: LivenessKind::Action,
+            actions: "1".into(),
+            action_count: 1,
+            max_attempts: 1,
+            compare_source: CompareSource::Authority,
+            ..RuleConfig::default()
+        },
+    )
+    .await;
+    let (url, token) = detect_auth(&server, &typed, None, &redirect);
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let mut walk = plan(
+        "en-desktop-other-person",
+        &url,
+        &feed,
+        "en",
+        DESKTOP,
+        &redirect,
+    );
+    walk["identity"] = json!({
+        "cardFront": testdata("idcards/idcard_mock.png"),
+        "name": OTHER_NAME,
+        "idCard": OTHER_ID,
+    });
+    walk["tamper"] = json!("reuse-challenge");
+    let report = tokio::task::spawn_blocking(move || browse(walk))
+        .await
+        .unwrap();
+    assert_eq!(report["code"], 2016, "low similarity: {report:#}");
+    assert_eq!(
+        report["frontStatus"], "read",
+        "the mock card was read: {report:#}"
+    );
+    assert!(!report["ocrName"].as_str().unwrap_or("").is_empty());
+    assert_eq!(report["canRetry"], false, "one attempt only");
+    assert_eq!(
+        report["reuseStatus"], 409,
+        "a challenge takes one recording"
+    );
+    assert_eq!(
+        report["finalUrl"].as_str().unwrap(),
+        format!("{redirect}?token={token}")
+    );
+    let result = python_sdk(
+        &server,
+        "GetDetectInfoEnhanced",
+        json!({"BizToken": token, "RuleId": typed, "InfoType": "1"}),
+    );
+    assert_eq!(result["Text"]["ErrCode"], 2016, "{result:#}");
+    assert_eq!(result["Text"]["IdInfoFrom"], "手动输入");
+
+    // A token nobody issued.
+    let bogus = format!(
+        "{}/h5/start?token=00000000-0000-4000-8000-000000000000",
+        server.url
+    );
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let walk = plan("zh-phone-unknown", &bogus, &feed, "zh-CN", PHONE, &redirect);
+    let report = tokio::task::spawn_blocking(move || browse(walk))
+        .await
+        .unwrap();
+    assert_eq!(
+        report["problemCode"],
+        "InvalidParameterValue.BizTokenIllegal"
+    );
+    server.stop().await;
+}

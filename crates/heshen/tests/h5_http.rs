@@ -1,0 +1,309 @@
+//! The H5 pages over plain HTTP: where each request sends the person, and what bad input
+//! gets (a clear page or JSON error, nothing stored under the wrong token). And the judging
+//! of a recording surviving a restart: it is a job in the database, not a task in memory.
+
+mod common;
+
+use common::{Server, ID_CARD, NAME};
+use heshen_core::flow::FlowKind;
+use heshen_core::rule::{CompareSource, LivenessKind, RuleConfig};
+use reqwest::header::{CONTENT_TYPE, LOCATION, ORIGIN};
+use reqwest::StatusCode;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("HESHEN_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
+}
+
+fn video() -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/testdata/videos/carphone_pristine.mp4"),
+    )
+    .unwrap()
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()[LOCATION].to_str().unwrap().to_string()
+}
+
+async fn silent_rule(server: &Server) -> String {
+    let config = RuleConfig {
+        liveness: LivenessKind::Silent,
+        compare_source: CompareSource::None,
+        ..RuleConfig::default()
+    };
+    heshen::bootstrap::create_rule(server.state.store(), common::APP, &config)
+        .await
+        .unwrap()
+}
+
+async fn detect(server: &Server, rule: &str) -> String {
+    server
+        .sdk()
+        .detect_auth(&heshen_sdk::DetectAuth {
+            rule_id: rule.into(),
+            id_card: Some(ID_CARD.into()),
+            name: Some(NAME.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .biz_token
+}
+
+/// Opens the flow and consents; returns the recording URL of the issued challenge.
+async fn to_liveness(server: &Server, token: &str) -> String {
+    let http = browser();
+    let start = http
+        .get(format!("{}/h5/start?token={token}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&start), format!("/h5/{token}/consent"));
+    let consent = http
+        .post(format!("{}/h5/{token}/consent", server.url))
+        .form(&[("agree", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&consent), format!("/h5/{token}/liveness"));
+    let page = http
+        .get(format!("{}/h5/{token}/liveness", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let upload = page
+        .split("data-upload=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the liveness page names its upload URL")
+        .to_string();
+    format!("{}{upload}", server.url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
+    // No vision engine on this node: recordings are stored and queued, not judged.
+    let server = Server::start_with(|s| s.vision = "off".into()).await;
+    let rule = silent_rule(&server).await;
+    let token = detect(&server, &rule).await;
+    let http = browser();
+    let url = |path: &str| format!("{}/h5/{token}{path}", server.url);
+
+    // Before the flow is opened, its pages are not reachable out of order.
+    let early = http.get(url("/liveness")).send().await.unwrap();
+    assert_eq!(early.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&early), format!("/h5/{token}/consent"));
+
+    // Consent must be given; a form posted from another site is refused.
+    http.get(format!("{}/h5/start?token={token}", server.url))
+        .send()
+        .await
+        .unwrap();
+    let unticked = http
+        .post(url("/consent"))
+        .form(&[("x", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unticked.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unticked
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"consent-error\""));
+    let forged = http
+        .post(url("/consent"))
+        .header(ORIGIN, "https://evil.example")
+        .form(&[("agree", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let record_url = to_liveness(&server, &token).await;
+
+    // The recording: wrong type, too large, wrong challenge, then the real one once.
+    let wrong_type = http
+        .post(&record_url)
+        .header(CONTENT_TYPE, "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Declared too large: refused before a byte is read (the server may close while the
+    // client still writes, which the client sees as a broken pipe).
+    let declared = http
+        .post(&record_url)
+        .header(CONTENT_TYPE, "video/webm")
+        .body(vec![0u8; 21 * 1024 * 1024])
+        .send()
+        .await;
+    if let Ok(response) = declared {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    // Streamed without a length: cut off at the limit, and nothing kept.
+    let chunks = (0..22).map(|_| Ok::<_, std::io::Error>(vec![0u8; 1024 * 1024]));
+    let streamed = http
+        .post(&record_url)
+        .header(CONTENT_TYPE, "video/webm")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+    if let Ok(response) = streamed {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let guessed = http
+        .post(url("/liveness/00112233445566778899aabbccddeeff"))
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(video())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), StatusCode::CONFLICT);
+    let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.flow.pending_recording().is_none(),
+        "nothing bound to a guessed nonce"
+    );
+
+    // Another flow's challenge cannot carry this flow's recording, nor the reverse.
+    let other = detect(&server, &rule).await;
+    let other_record = to_liveness(&server, &other).await;
+    let nonce = record_url.rsplit('/').next().unwrap();
+    let crossed = http
+        .post(format!("{}/h5/{other}/liveness/{nonce}", server.url))
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(video())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crossed.status(), StatusCode::CONFLICT);
+    assert_ne!(other_record, record_url);
+
+    let accepted = http
+        .post(&record_url)
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(video())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    let reused = http
+        .post(&record_url)
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(video())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reused.status(),
+        StatusCode::CONFLICT,
+        "a challenge takes one recording"
+    );
+    let status: serde_json::Value = http
+        .get(url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["state"], "judging");
+    assert_eq!(server.state.store().jobs_of(&token).await.unwrap(), 1);
+    // While judging, the person is kept on the processing page.
+    let again = http.get(url("/liveness")).send().await.unwrap();
+    assert_eq!(location(&again), format!("/h5/{token}/processing"));
+
+    // An unknown token and an expired one get their own pages, with FaceID's codes.
+    let unknown = http
+        .get(format!("{}/h5/start?token=not-a-token", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("InvalidParameterValue.BizTokenIllegal"));
+    server.state.clock().advance_ms(7_200_000 + 1_000);
+    let expired = http.get(url("/consent")).send().await.unwrap();
+    assert_eq!(expired.status(), StatusCode::GONE);
+    assert!(expired
+        .text()
+        .await
+        .unwrap()
+        .contains("InvalidParameterValue.BizTokenExpired"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_recording_is_judged_after_a_restart() {
+    let server = Server::start_with(|s| s.vision = "off".into()).await;
+    let rule = silent_rule(&server).await;
+    let token = detect(&server, &rule).await;
+    let record_url = to_liveness(&server, &token).await;
+    let accepted = browser()
+        .post(&record_url)
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(video())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+
+    // The node goes down before judging; it comes back with the vision engine.
+    let server = server
+        .restart_with(|s| {
+            s.vision = "required".into();
+            s.models_dir = Some(models_dir());
+        })
+        .await;
+    let mut judged = None;
+    for _ in 0..240 {
+        let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(attempt) = stored.flow.attempts.first() {
+            judged = Some(attempt.clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let attempt = judged.expect("the recording was judged after the restart");
+    assert!(attempt
+        .outcome
+        .video
+        .as_deref()
+        .is_some_and(|v| v.starts_with("recording-1-")));
+    assert_eq!(attempt.outcome.liveness_mode, 3);
+    assert_eq!(
+        server.state.store().jobs_of(&token).await.unwrap(),
+        0,
+        "the job is done"
+    );
+    server.stop().await;
+}

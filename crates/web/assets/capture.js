@@ -1,0 +1,170 @@
+// Records the liveness challenge the server issued and uploads it. The page never judges
+// the recording: the server does, from the video alone.
+const script = document.currentScript || document.querySelector('script[data-upload]');
+const cfg = script.dataset;
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const video = document.getElementById('preview');
+const start = $('liveness-start');
+const prompt = $('liveness-prompt');
+const digits = $('liveness-digits');
+const progress = $('upload-progress');
+const problem = $('camera-error');
+const fallback = $('liveness-upload');
+
+// iOS Safari records MP4/H.264; Chrome and Firefox WebM.
+const TYPES = [
+  'video/mp4;codecs=avc1',
+  'video/mp4',
+  'video/webm;codecs=vp9,opus',
+  'video/webm;codecs=vp8,opus',
+  'video/webm',
+];
+
+function say(text) {
+  prompt.textContent = text;
+}
+
+function fail(text) {
+  problem.textContent = text;
+  problem.hidden = false;
+  start.disabled = false;
+  if (fallback) fallback.hidden = false;
+}
+
+function recorderType() {
+  if (typeof MediaRecorder === 'undefined') return null;
+  return TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || null;
+}
+
+function record(stream, type, ms) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    const recorder = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 1_200_000 });
+    recorder.ondataavailable = (e) => { if (e.data && e.data.size) chunks.push(e.data); };
+    recorder.onerror = (e) => reject(e.error || new Error('recorder error'));
+    recorder.onstop = () => resolve(new Blob(chunks, { type }));
+    recorder.start(250);
+    setTimeout(() => recorder.state !== 'inactive' && recorder.stop(), ms);
+  });
+}
+
+function upload(blob) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', cfg.upload);
+    xhr.setRequestHeader('Content-Type', blob.type.split(';')[0] || 'video/webm');
+    progress.hidden = false;
+    progress.value = 0;
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total);
+    };
+    xhr.onload = () => {
+      progress.value = 100;
+      if (xhr.status === 202) resolve(JSON.parse(xhr.responseText));
+      else reject(new Error(xhr.responseText));
+    };
+    xhr.onerror = () => reject(new Error('network'));
+    xhr.send(blob);
+  });
+}
+
+async function uploadWithRetry(blob) {
+  let last;
+  for (let i = 0; i < 3; i += 1) {
+    try {
+      return await upload(blob);
+    } catch (e) {
+      last = e;
+      // A refusal (used challenge, too large) will not change on retry.
+      if (e.message !== 'network') break;
+      await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
+    }
+  }
+  throw last;
+}
+
+function cameraProblem(err) {
+  const name = err && err.name;
+  if (name === 'NotAllowedError' || name === 'SecurityError') return cfg.denied;
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return cfg.missing;
+  return cfg.unsupported;
+}
+
+function promptSchedule() {
+  const seconds = Number(cfg.seconds);
+  if (cfg.kind === 'action') {
+    const prompts = cfg.prompts.split('|');
+    const slot = (seconds * 1000) / prompts.length;
+    return prompts.map((text, i) => [i * slot, text]);
+  }
+  if (cfg.kind === 'digits') return [[0, cfg.digitsPrompt]];
+  return [[0, cfg.silent]];
+}
+
+async function run() {
+  start.disabled = true;
+  problem.hidden = true;
+  if (/MicroMessenger/i.test(navigator.userAgent) && !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+    fail(cfg.wechat);
+    return;
+  }
+  const type = recorderType();
+  if (!type || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+    fail(cfg.unsupported);
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: cfg.kind === 'digits',
+    });
+  } catch (err) {
+    fail(cameraProblem(err));
+    return;
+  }
+  video.srcObject = stream;
+  await video.play().catch(() => {});
+  try {
+    // Some encoders produce nothing without an error: a short probe catches them.
+    const probe = await record(stream, type, 400);
+    if (!probe.size) throw new Error('empty probe');
+    if (digits) digits.hidden = false;
+    const schedule = promptSchedule();
+    schedule.forEach(([at, text]) => setTimeout(() => say(text), at));
+    document.body.classList.add('recording');
+    const blob = await record(stream, type, Number(cfg.seconds) * 1000);
+    document.body.classList.remove('recording');
+    stream.getTracks().forEach((t) => t.stop());
+    if (!blob.size) throw new Error('empty recording');
+    say(cfg.uploading);
+    const answer = await uploadWithRetry(blob);
+    window.location.assign(answer.next || cfg.next);
+  } catch (err) {
+    stream.getTracks().forEach((t) => t.stop());
+    document.body.classList.remove('recording');
+    if (err && err.message && err.message.startsWith('{')) {
+      try {
+        fail(JSON.parse(err.message).error.message);
+        return;
+      } catch (_) { /* fall through */ }
+    }
+    fail(err && err.message === 'network' ? cfg.uploadFailed : cfg.unsupported);
+  }
+}
+
+start.addEventListener('click', run);
+
+const fileInput = $('liveness-upload-input');
+if (fileInput) {
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files && fileInput.files[0];
+    if (!file) return;
+    try {
+      const answer = await uploadWithRetry(file);
+      window.location.assign(answer.next || cfg.next);
+    } catch (_) {
+      fail(cfg.uploadFailed);
+    }
+  });
+}

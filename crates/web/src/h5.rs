@@ -1,0 +1,847 @@
+//! The H5 verification flow behind DetectAuth's `Url`: consent → identity → liveness →
+//! upload → processing → result → back to the integrator. Every page finds the flow by the
+//! token in its path and sends the person to the step the flow is at, so a reload or a
+//! link opened twice resumes rather than repeats.
+
+use crate::i18n::{self, Lang};
+use crate::pages::{self, Chrome};
+use crate::Web;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use futures_util::TryStreamExt;
+use heshen_core::codes;
+use heshen_core::flow::{ChallengeSpec, FlowKind, IssuedChallenge, Stage};
+use heshen_core::rule::RuleConfig;
+use heshen_core::BizToken;
+use heshen_service::attempts::{self, Progress};
+use heshen_service::capture::{self, CardProblem, IdentityRefusal};
+use heshen_service::flows::{self, StoredFlow};
+use heshen_service::state::RuleEntry;
+use heshen_service::ServiceError;
+use heshen_vision::ocr::CardSide;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    token: Option<String>,
+    lang: Option<String>,
+}
+
+/// The language of a request, and the cookie that keeps a `?lang=` choice.
+struct Speech {
+    lang: Lang,
+    remember: bool,
+}
+
+impl Speech {
+    fn of(query: Option<&str>, headers: &HeaderMap) -> Self {
+        Self {
+            lang: Lang::negotiate(query, headers),
+            remember: query.and_then(Lang::parse).is_some(),
+        }
+    }
+
+    fn finish(&self, mut response: Response) -> Response {
+        if self.remember {
+            let cookie = format!(
+                "{}={}; Path=/h5; Max-Age=31536000; SameSite=Lax; HttpOnly",
+                i18n::COOKIE,
+                self.lang.code()
+            );
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+        response
+    }
+}
+
+fn base(token: &str) -> String {
+    format!("/h5/{token}")
+}
+
+/// A page about the token itself (unknown, expired, finished, service trouble).
+fn problem(
+    lang: Lang,
+    token: &str,
+    status: StatusCode,
+    code: &str,
+    message: &'static str,
+) -> Response {
+    let t = lang.texts();
+    // The switch goes through the start URL, which shows this page again in the other language.
+    let here = format!("/h5/start?token={token}");
+    pages::html(
+        status,
+        &pages::Problem {
+            c: Chrome::new(lang, t.problem_title, &here, 0),
+            code: code.to_string(),
+            message,
+        },
+    )
+}
+
+/// A form or upload posted from another site.
+pub fn cross_site(lang: Lang) -> Response {
+    problem(
+        lang,
+        "",
+        StatusCode::FORBIDDEN,
+        "UnauthorizedOperation.CrossSite",
+        lang.texts().problem_unknown,
+    )
+}
+
+fn service_problem(lang: Lang, token: &str, err: &ServiceError) -> Response {
+    tracing::warn!(%err, "an H5 page could not be served");
+    let t = lang.texts();
+    match err {
+        ServiceError::FlowNotFound => problem(
+            lang,
+            token,
+            StatusCode::NOT_FOUND,
+            "InvalidParameterValue.BizTokenIllegal",
+            t.problem_unknown,
+        ),
+        ServiceError::Refused(code) if code.code == codes::TOKEN_EXPIRED.code => problem(
+            lang,
+            token,
+            StatusCode::GONE,
+            "InvalidParameterValue.BizTokenExpired",
+            t.problem_expired,
+        ),
+        ServiceError::Refused(code) if code.code == codes::ALREADY_COMPLETED.code => problem(
+            lang,
+            token,
+            StatusCode::CONFLICT,
+            &codes::ALREADY_COMPLETED.code.to_string(),
+            t.problem_finished,
+        ),
+        _ => problem(
+            lang,
+            token,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "InternalError",
+            t.problem_unavailable,
+        ),
+    }
+}
+
+/// The flow and rule a page works on; anything else is the problem page.
+async fn open(web: &Web, raw_token: &str, lang: Lang) -> Result<(StoredFlow, RuleEntry), Response> {
+    if BizToken::parse(raw_token).is_none() {
+        return Err(service_problem(
+            lang,
+            raw_token,
+            &ServiceError::FlowNotFound,
+        ));
+    }
+    let stored = flows::load(&web.state, raw_token, FlowKind::Detect)
+        .await
+        .map_err(|e| service_problem(lang, raw_token, &e))?
+        .ok_or_else(|| service_problem(lang, raw_token, &ServiceError::FlowNotFound))?;
+    let now = web.state.clock().now_ms();
+    if now > stored.retain_until_ms {
+        return Err(service_problem(
+            lang,
+            raw_token,
+            &ServiceError::FlowNotFound,
+        ));
+    }
+    if stored.flow.is_expired(now) {
+        return Err(service_problem(
+            lang,
+            raw_token,
+            &ServiceError::Refused(codes::TOKEN_EXPIRED),
+        ));
+    }
+    let rule = web
+        .state
+        .rule(&stored.scope_id)
+        .await
+        .map_err(|e| service_problem(lang, raw_token, &e))?
+        .ok_or_else(|| {
+            service_problem(lang, raw_token, &ServiceError::Internal("rule gone".into()))
+        })?;
+    Ok((stored, rule))
+}
+
+/// Where the person should be, given what the flow has so far.
+fn step_of(stored: &StoredFlow, rule: &RuleConfig) -> &'static str {
+    let flow = &stored.flow;
+    if flow.stage == Stage::Finished {
+        return "result";
+    }
+    if flow.consented_at_ms.is_none() {
+        return "consent";
+    }
+    let named = flow.request.id_card.is_some() && flow.request.name.is_some();
+    if flow.identity.is_none() && capture::needs_identity(rule, named) {
+        return "identity";
+    }
+    if flow.pending_recording().is_some() {
+        return "processing";
+    }
+    "liveness"
+}
+
+fn go(token: &str, step: &str) -> Response {
+    Redirect::to(&format!("{}/{step}", base(token))).into_response()
+}
+
+/// `GET /h5/start?token=…`: the URL DetectAuth returned.
+pub async fn start(
+    State(web): State<Web>,
+    Query(query): Query<StartQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let lang = speech.lang;
+    let token = query.token.unwrap_or_default();
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return speech.finish(page),
+    };
+    if stored.flow.stage == Stage::Finished {
+        return speech.finish(service_problem(
+            lang,
+            &token,
+            &ServiceError::Refused(codes::ALREADY_COMPLETED),
+        ));
+    }
+    let started = flows::update(&web.state, &token, FlowKind::Detect, |flow, now| {
+        flow.start(now)
+    })
+    .await;
+    let response = match started {
+        Ok(((), stored)) => go(&token, step_of(&stored, &rule.config)),
+        Err(err) => service_problem(lang, &token, &err),
+    };
+    speech.finish(response)
+}
+
+/// Sends the person to where the flow is when `here` is not that page.
+fn elsewhere(token: &str, stored: &StoredFlow, rule: &RuleConfig, here: &str) -> Option<Response> {
+    let step = step_of(stored, rule);
+    if step == here {
+        return None;
+    }
+    // A finished consent or identity step may be revisited only to move on.
+    let allowed = matches!((here, step), ("liveness", "result"));
+    (!allowed || stored.flow.stage == Stage::Finished).then(|| go(token, step))
+}
+
+pub async fn consent_page(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let response = match open(&web, &token, speech.lang).await {
+        Err(page) => page,
+        Ok((stored, rule)) => match elsewhere(&token, &stored, &rule.config, "consent") {
+            Some(away) if stored.flow.consented_at_ms.is_some() => away,
+            _ => consent(speech.lang, &token, &rule.config, false),
+        },
+    };
+    speech.finish(response)
+}
+
+fn consent(lang: Lang, token: &str, rule: &RuleConfig, missing: bool) -> Response {
+    let base = base(token);
+    pages::html(
+        if missing {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &pages::Consent {
+            c: Chrome::new(
+                lang,
+                lang.title(&rule.page_title),
+                &format!("{base}/consent"),
+                1,
+            ),
+            base,
+            missing,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    agree: Option<String>,
+}
+
+pub async fn consent_submit(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let (_, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    if form.agree.as_deref() != Some("yes") {
+        return consent(lang, &token, &rule.config, true);
+    }
+    match flows::update(&web.state, &token, FlowKind::Detect, |flow, now| {
+        flow.consent(now)
+    })
+    .await
+    {
+        Ok(((), stored)) => go(&token, step_of(&stored, &rule.config)),
+        Err(err) => service_problem(lang, &token, &err),
+    }
+}
+
+pub async fn document(
+    State(web): State<Web>,
+    Path((token, name)): Path<(String, String)>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let lang = speech.lang;
+    let t = lang.texts();
+    let (_, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return speech.finish(page),
+    };
+    let (heading, paragraphs) = match name.as_str() {
+        "agreement" => (t.doc_agreement, t.agreement_body),
+        "privacy" => (t.doc_privacy, t.privacy_body),
+        "authorisation" => (t.doc_authorisation, t.authorisation_body),
+        _ => return speech.finish(go(&token, "consent")),
+    };
+    let base = base(&token);
+    speech.finish(pages::html(
+        StatusCode::OK,
+        &pages::Doc {
+            c: Chrome::new(
+                lang,
+                lang.title(&rule.config.page_title),
+                &format!("{base}/doc/{name}"),
+                1,
+            ),
+            base,
+            heading,
+            paragraphs,
+        },
+    ))
+}
+
+fn identity_page(
+    lang: Lang,
+    token: &str,
+    stored: &StoredFlow,
+    rule: &RuleConfig,
+    typed: Option<(&str, &str)>,
+    error: &'static str,
+) -> Response {
+    let base = base(token);
+    let read = stored.flow.card_reading.as_ref().map(|r| &r.fields);
+    let (name, id_card) = match typed {
+        Some((name, id)) => (name.to_string(), id.to_string()),
+        None => (
+            read.and_then(|f| f.name.clone()).unwrap_or_default(),
+            read.and_then(|f| f.id_card.clone()).unwrap_or_default(),
+        ),
+    };
+    pages::html(
+        if error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
+        &pages::IdentityPage {
+            c: Chrome::new(
+                lang,
+                lang.title(&rule.page_title),
+                &format!("{base}/identity"),
+                2,
+            ),
+            base,
+            name,
+            id_card,
+            readonly: read.is_some() && !rule.ocr_editable,
+            error,
+        },
+    )
+}
+
+pub async fn identity(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let response = match open(&web, &token, speech.lang).await {
+        Err(page) => page,
+        Ok((stored, rule)) => match elsewhere(&token, &stored, &rule.config, "identity") {
+            Some(away) => away,
+            None => identity_page(speech.lang, &token, &stored, &rule.config, None, ""),
+        },
+    };
+    speech.finish(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IdentityForm {
+    name: String,
+    id_card: String,
+}
+
+pub async fn identity_submit(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<IdentityForm>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let t = lang.texts();
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    if let Some(away) = elsewhere(&token, &stored, &rule.config, "identity") {
+        return away;
+    }
+    let id_card = form.id_card.trim().to_ascii_uppercase();
+    match capture::confirm(&web.state, &token, &rule.config, &form.name, &id_card).await {
+        Ok(Ok(())) => go(&token, "liveness"),
+        Ok(Err(refusal)) => {
+            let error = match refusal {
+                IdentityRefusal::BadName => t.bad_name,
+                IdentityRefusal::BadIdCard => t.bad_id,
+                IdentityRefusal::CardRequired => t.card_required,
+                IdentityRefusal::NotEditable => t.not_editable,
+                IdentityRefusal::NotThePersonNamed => t.not_the_person,
+            };
+            identity_page(
+                lang,
+                &token,
+                &stored,
+                &rule.config,
+                Some((&form.name, &id_card)),
+                error,
+            )
+        }
+        Err(err) => service_problem(lang, &token, &err),
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+fn json_service_error(err: &ServiceError) -> Response {
+    match err {
+        ServiceError::FlowNotFound => json_error(
+            StatusCode::NOT_FOUND,
+            "BizTokenIllegal",
+            "no such verification",
+        ),
+        ServiceError::Refused(code) => {
+            json_error(StatusCode::CONFLICT, &code.code.to_string(), code.message)
+        }
+        ServiceError::UploadTooLarge(_) => json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &codes::VIDEO_SIZE_ERROR.code.to_string(),
+            "the recording is larger than allowed",
+        ),
+        ServiceError::VisionUnavailable | ServiceError::VisionFault(_) => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "EngineUnavailable",
+            "the verification engine is unavailable; try again later",
+        ),
+        other => {
+            tracing::warn!(err = %other, "an H5 upload failed");
+            json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "InternalError",
+                "the upload could not be stored; try again",
+            )
+        }
+    }
+}
+
+/// `POST /h5/{token}/identity/card/{side}`: one side of the ID card, read by OCR.
+pub async fn card_upload(
+    State(web): State<Web>,
+    Path((token, side)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let t = lang.texts();
+    let side = match side.as_str() {
+        "front" => CardSide::Front,
+        "back" => CardSide::Back,
+        _ => return json_error(StatusCode::NOT_FOUND, "UnknownSide", "front or back"),
+    };
+    if !web.uploads.check(&token) {
+        return json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RequestLimitExceeded",
+            "too many uploads; wait a minute",
+        );
+    }
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(_) => return json_service_error(&ServiceError::FlowNotFound),
+    };
+    if step_of(&stored, &rule.config) != "identity" {
+        return json_error(
+            StatusCode::CONFLICT,
+            &codes::INVALID_BUSINESS_REQUEST.code.to_string(),
+            "the flow is not at its identity step",
+        );
+    }
+    if body.is_empty() {
+        return json_error(StatusCode::BAD_REQUEST, "EmptyImage", t.card_unreadable);
+    }
+    match capture::read_card(&web.state, &token, side, body.to_vec()).await {
+        Ok(Ok(reading)) => Json(json!({
+            "name": reading.fields.name,
+            "idCard": reading.fields.id_card,
+            "frontRead": reading.front_read,
+            "backRead": reading.back_read,
+            "message": t.card_read,
+        }))
+        .into_response(),
+        Ok(Err(problem)) => {
+            let message = match problem {
+                CardProblem::Unreadable => t.card_unreadable,
+                CardProblem::NoCard => t.card_no_card,
+                CardProblem::WrongSide => t.card_wrong_side,
+                CardProblem::FieldsUnreadable => t.card_fields_unreadable,
+            };
+            json_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &codes::OCR_FAILED.code.to_string(),
+                message,
+            )
+        }
+        Err(err) => json_service_error(&err),
+    }
+}
+
+fn action_prompt(lang: Lang, code: &str) -> &'static str {
+    let t = lang.texts();
+    match code {
+        "1" => t.action_open_mouth,
+        "2" => t.action_blink,
+        "3" => t.action_nod,
+        _ => t.action_shake,
+    }
+}
+
+fn liveness_page(
+    lang: Lang,
+    token: &str,
+    stored: &StoredFlow,
+    rule: &RuleConfig,
+    challenge: &IssuedChallenge,
+) -> Response {
+    let t = lang.texts();
+    let base = base(token);
+    let (kind, intro, actions, prompts, digits, seconds) = match &challenge.spec {
+        ChallengeSpec::Actions(codes) => {
+            let list: Vec<&str> = codes.split(',').collect();
+            let prompts: Vec<&str> = list.iter().map(|c| action_prompt(lang, c)).collect();
+            let seconds = (1 + 3 * list.len() as u32).min(13);
+            (
+                "action",
+                t.liveness_intro_action,
+                codes.clone(),
+                prompts.join("|"),
+                String::new(),
+                seconds,
+            )
+        }
+        ChallengeSpec::Digits(d) => (
+            "digits",
+            t.liveness_intro_digits,
+            String::new(),
+            String::new(),
+            d.clone(),
+            5,
+        ),
+        ChallengeSpec::Silent => (
+            "silent",
+            t.liveness_intro_silent,
+            String::new(),
+            String::new(),
+            String::new(),
+            3,
+        ),
+    };
+    pages::html(
+        StatusCode::OK,
+        &pages::Liveness {
+            c: Chrome::new(
+                lang,
+                lang.title(&rule.page_title),
+                &format!("{base}/liveness"),
+                3,
+            ),
+            base,
+            nonce: challenge.nonce.clone(),
+            intro,
+            kind,
+            actions,
+            prompts,
+            digits,
+            seconds,
+            attempts_left: stored.flow.attempts_left(),
+            allow_upload: rule.allow_video_upload,
+        },
+    )
+}
+
+pub async fn liveness(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let lang = speech.lang;
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return speech.finish(page),
+    };
+    if let Some(away) = elsewhere(&token, &stored, &rule.config, "liveness") {
+        return speech.finish(away);
+    }
+    let response = match attempts::issue_challenge(&web.state, &token, &rule.config).await {
+        Ok(challenge) => liveness_page(lang, &token, &stored, &rule.config, &challenge),
+        Err(err) => service_problem(lang, &token, &err),
+    };
+    speech.finish(response)
+}
+
+/// `POST /h5/{token}/liveness/{nonce}`: the recording of that challenge, streamed to storage.
+pub async fn recording_upload(
+    State(web): State<Web>,
+    Path((token, nonce)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if BizToken::parse(&token).is_none() {
+        return json_service_error(&ServiceError::FlowNotFound);
+    }
+    if !web.uploads.check(&token) {
+        return json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RequestLimitExceeded",
+            "too many uploads; wait a minute",
+        );
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > web.config.max_recording_bytes) {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &codes::VIDEO_SIZE_ERROR.code.to_string(),
+            "the recording is larger than allowed",
+        );
+    }
+    let video_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("video/") || v.starts_with("application/octet-stream"));
+    if !video_type {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &codes::VIDEO_FORMAT_ERROR.code.to_string(),
+            "send the recording as video/*",
+        );
+    }
+    let stream = body.into_data_stream().map_err(|e| e.to_string());
+    match attempts::submit_recording(
+        &web.state,
+        &token,
+        &nonce,
+        Box::pin(stream),
+        web.config.max_recording_bytes,
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            Json(json!({"next": format!("{}/processing", base(&token))})),
+        )
+            .into_response(),
+        Err(err) => json_service_error(&err),
+    }
+}
+
+pub async fn processing(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let lang = speech.lang;
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return speech.finish(page),
+    };
+    let step = step_of(&stored, &rule.config);
+    if step != "processing" {
+        // Judged already (or nothing uploaded): the result, or the next recording.
+        let target = if stored.flow.attempts.is_empty() {
+            step
+        } else {
+            "result"
+        };
+        return speech.finish(go(&token, target));
+    }
+    let base = base(&token);
+    speech.finish(pages::html(
+        StatusCode::OK,
+        &pages::Processing {
+            c: Chrome::new(
+                lang,
+                lang.title(&rule.config.page_title),
+                &format!("{base}/processing"),
+                3,
+            ),
+            base,
+        },
+    ))
+}
+
+/// `GET /h5/{token}/status`: polled by the processing page.
+pub async fn status(State(web): State<Web>, Path(token): Path<String>) -> Response {
+    if BizToken::parse(&token).is_none() {
+        return json_service_error(&ServiceError::FlowNotFound);
+    }
+    match flows::load(&web.state, &token, FlowKind::Detect).await {
+        Ok(Some(stored)) => {
+            let body = match attempts::progress(&stored) {
+                Progress::Judging => json!({"state": "judging"}),
+                Progress::Recording { attempts_left } => {
+                    json!({"state": "recording", "attemptsLeft": attempts_left})
+                }
+                Progress::Finished { code } => json!({"state": "finished", "code": code}),
+            };
+            let mut response = Json(body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Ok(None) => json_service_error(&ServiceError::FlowNotFound),
+        Err(err) => json_service_error(&err),
+    }
+}
+
+pub async fn result(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let speech = Speech::of(query.lang.as_deref(), &headers);
+    let lang = speech.lang;
+    let t = lang.texts();
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return speech.finish(page),
+    };
+    let flow = &stored.flow;
+    let finished = flow.stage == Stage::Finished;
+    let last = flow.final_attempt();
+    if !finished && last.is_none() {
+        return speech.finish(go(&token, step_of(&stored, &rule.config)));
+    }
+    let code = match (flow.outcome, last) {
+        (Some(outcome), _) => outcome.code,
+        (None, Some(attempt)) => attempt.err_code(),
+        (None, None) => codes::NOT_FINISHED.code,
+    };
+    let passed = code == 0;
+    let copy = if passed {
+        &rule.config.success_copy
+    } else {
+        &rule.config.failure_copy
+    };
+    let message = if !copy.is_empty() {
+        copy.clone()
+    } else if passed {
+        t.result_passed_body.to_string()
+    } else {
+        lang.result_message(code)
+    };
+    let base = base(&token);
+    speech.finish(pages::html(
+        StatusCode::OK,
+        &pages::ResultPage {
+            c: Chrome::new(
+                lang,
+                lang.title(&rule.config.page_title),
+                &format!("{base}/result"),
+                4,
+            ),
+            base,
+            code,
+            passed,
+            message,
+            can_retry: !finished && flow.attempts_left() > 0,
+            finished,
+            has_redirect: flow.request.redirect_url.is_some(),
+        },
+    ))
+}
+
+/// `GET /h5/{token}/continue`: back to the integrator, with `token=<BizToken>` in the query.
+pub async fn continue_to_integrator(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let (stored, rule) = match open(&web, &token, lang).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    if stored.flow.stage != Stage::Finished {
+        return go(&token, step_of(&stored, &rule.config));
+    }
+    match stored
+        .flow
+        .request
+        .redirect_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+    {
+        Some(mut target) => {
+            target.query_pairs_mut().append_pair("token", &token);
+            Redirect::to(target.as_str()).into_response()
+        }
+        None => go(&token, "result"),
+    }
+}

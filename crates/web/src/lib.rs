@@ -1,0 +1,111 @@
+//! heshen's pages, on the application layer (`heshen-service`) like every front door: the H5
+//! verification flow behind DetectAuth's `Url` today; the eID pages and the console next.
+//! Pages are rendered on the server (askama); the browser runs small modules only where it
+//! must act (camera, recording, upload), served from the binary.
+
+mod assets;
+pub mod h5;
+pub mod i18n;
+mod pages;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use heshen_service::ratelimit::KeyedLimiter;
+use heshen_service::AppState;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// Limits of the pages' uploads.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Largest recording one attempt may upload.
+    pub max_recording_bytes: u64,
+    /// Largest ID-card photo.
+    pub max_card_bytes: usize,
+    /// Uploads (card sides and recordings) per token per minute.
+    pub uploads_per_minute: NonZeroU32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            max_recording_bytes: 20 * 1024 * 1024,
+            max_card_bytes: 8 * 1024 * 1024,
+            uploads_per_minute: NonZeroU32::new(12).expect("non-zero"),
+        }
+    }
+}
+
+/// The pages' shared state.
+#[derive(Clone)]
+pub struct Web {
+    state: AppState,
+    config: Arc<WebConfig>,
+    uploads: Arc<KeyedLimiter<String>>,
+}
+
+impl Web {
+    pub fn new(state: AppState, config: WebConfig) -> Self {
+        Self {
+            uploads: Arc::new(KeyedLimiter::per_minute(config.uploads_per_minute)),
+            config: Arc::new(config),
+            state,
+        }
+    }
+}
+
+/// The H5 flow's routes under `/h5`.
+pub fn router(web: Web) -> Router {
+    let card_limit = web.config.max_card_bytes;
+    Router::new()
+        .route("/h5/start", get(h5::start))
+        .route("/h5/assets/{file}", get(assets::serve))
+        .route(
+            "/h5/{token}/consent",
+            get(h5::consent_page).post(h5::consent_submit),
+        )
+        .route("/h5/{token}/doc/{name}", get(h5::document))
+        .route(
+            "/h5/{token}/identity",
+            get(h5::identity).post(h5::identity_submit),
+        )
+        .route(
+            "/h5/{token}/identity/card/{side}",
+            post(h5::card_upload).layer(DefaultBodyLimit::max(card_limit)),
+        )
+        .route("/h5/{token}/liveness", get(h5::liveness))
+        .route("/h5/{token}/liveness/{nonce}", post(h5::recording_upload))
+        .route("/h5/{token}/processing", get(h5::processing))
+        .route("/h5/{token}/status", get(h5::status))
+        .route("/h5/{token}/result", get(h5::result))
+        .route("/h5/{token}/continue", get(h5::continue_to_integrator))
+        .layer(middleware::from_fn(same_origin_posts))
+        .with_state(web)
+}
+
+/// A page's form or upload must come from the page itself: a POST whose `Origin` names
+/// another site is refused (the token in the path is the person's only credential).
+async fn same_origin_posts(request: Request, next: Next) -> Response {
+    if request.method() == Method::POST {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if origin == "null" || origin_host != host {
+                let lang = i18n::Lang::negotiate(None, request.headers());
+                return h5::cross_site(lang);
+            }
+        }
+    }
+    next.run(request).await
+}

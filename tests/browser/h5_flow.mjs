@@ -1,0 +1,159 @@
+// Walks one person through heshen's H5 flow in Debian's chromium, filmed by Chromium's fake
+// camera (a y4m file), and saves a screenshot of every page it passes through.
+//
+//   node h5_flow.mjs '<plan JSON>'
+//
+// Plan: { startUrl, video, audio?, screenshots, name, lang, viewport: {width, height, mobile},
+//         identity?: { cardFront?, cardBack?, name?, idCard? }, redirectPrefix?,
+//         tamper?: "reuse-challenge" }
+// Prints one JSON line: { code, finalUrl, pages: [...], ... } or { error }.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const plan = JSON.parse(process.argv[2]);
+const chromiumPath = process.env.HESHEN_CHROMIUM || '/usr/bin/chromium';
+const report = { pages: [] };
+
+const args = [
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  `--use-file-for-fake-video-capture=${plan.video}`,
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+];
+if (plan.audio) args.push(`--use-file-for-fake-audio-capture=${plan.audio}`);
+
+const userDataDir = fs.mkdtempSync(path.join(plan.screenshots, '.profile-'));
+fs.mkdirSync(plan.screenshots, { recursive: true });
+
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: chromiumPath,
+  headless: true,
+  args,
+  viewport: { width: plan.viewport.width, height: plan.viewport.height },
+  isMobile: !!plan.viewport.mobile,
+  hasTouch: !!plan.viewport.mobile,
+  deviceScaleFactor: plan.viewport.mobile ? 2 : 1,
+  locale: plan.lang,
+  extraHTTPHeaders: { 'Accept-Language': plan.lang },
+});
+const testid = (id) => `[data-testid="${id}"]`;
+
+async function shot(page, label) {
+  const file = path.join(plan.screenshots, `${plan.name}-${String(report.pages.length + 1).padStart(2, '0')}-${label}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  report.pages.push({ label, url: page.url(), file });
+}
+
+async function main() {
+  const page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const thirdParty = [];
+  const origin = new URL(plan.startUrl).origin;
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !(plan.redirectPrefix && u.startsWith(plan.redirectPrefix)) && !u.startsWith('data:') && !u.startsWith('blob:')) thirdParty.push(u);
+  });
+
+  await page.goto(plan.startUrl);
+  if (await page.locator(testid('problem')).count()) {
+    await shot(page, 'problem');
+    report.problemCode = await page.locator(testid('problem-code')).innerText();
+    return;
+  }
+  await page.locator(testid('consent-agree')).waitFor();
+  await shot(page, 'consent');
+  await page.locator(testid('doc-privacy')).click();
+  await page.locator(testid('doc-body')).waitFor();
+  await shot(page, 'privacy');
+  await page.locator(testid('doc-back')).click();
+  await page.locator(testid('consent-agree')).check();
+  await page.locator(testid('consent-continue')).click();
+
+  await page.waitForURL(/\/(identity|liveness)$/);
+  if (page.url().endsWith('/identity')) {
+    await shot(page, 'identity');
+    const id = plan.identity || {};
+    if (id.cardFront) {
+      await page.locator(testid('idcard-front-input')).setInputFiles(id.cardFront);
+      await page.locator(`${testid('idcard-front-status')}[data-state]`).waitFor({ timeout: 60_000 });
+      report.frontStatus = await page.locator(testid('idcard-front-status')).getAttribute('data-state');
+      report.ocrName = await page.locator(testid('identity-name')).inputValue();
+      report.ocrIdCard = await page.locator(testid('identity-idcard')).inputValue();
+      await shot(page, 'identity-card-read');
+    }
+    if (id.name !== undefined) await page.locator(testid('identity-name')).fill(id.name);
+    if (id.idCard !== undefined) await page.locator(testid('identity-idcard')).fill(id.idCard);
+    await page.locator(testid('identity-confirm')).click();
+    await page.waitForURL(/\/(identity|liveness)$/);
+    if (page.url().endsWith('/identity')) {
+      await shot(page, 'identity-refused');
+      report.identityError = await page.locator(testid('identity-error')).innerText();
+      return;
+    }
+  }
+
+  await page.locator(testid('liveness-start')).waitFor();
+  await shot(page, 'liveness');
+  report.uploadPath = await page.locator('script[data-upload]').getAttribute('data-upload');
+  // Note each prompt and whether the upload showed its progress, as the person saw them.
+  await page.evaluate(() => {
+    window.__seen = { prompts: [], progress: false };
+    const prompt = document.querySelector('[data-testid="liveness-prompt"]');
+    new MutationObserver(() => window.__seen.prompts.push(prompt.textContent)).observe(prompt, { childList: true, characterData: true, subtree: true });
+    const bar = document.querySelector('[data-testid="upload-progress"]');
+    new MutationObserver(() => { if (!bar.hidden) window.__seen.progress = true; }).observe(bar, { attributes: true });
+    window.addEventListener('beforeunload', () => sessionStorage.setItem('seen', JSON.stringify(window.__seen)));
+  });
+  await page.locator(testid('liveness-start')).click();
+  await page.waitForURL(/\/(processing|result)$/, { timeout: 90_000 });
+  report.seen = await page.evaluate(() => JSON.parse(sessionStorage.getItem('seen') || 'null'));
+  if (page.url().endsWith('/processing')) await shot(page, 'processing');
+  await page.waitForURL(/\/result$/, { timeout: 180_000 });
+  await page.locator(testid('result')).waitFor();
+  await shot(page, 'result');
+  report.code = Number(await page.locator(testid('result')).getAttribute('data-code'));
+  report.canRetry = (await page.locator(testid('result-retry')).count()) > 0;
+
+  if (plan.tamper === 'reuse-challenge') {
+    // The same recording path again: the challenge took its one recording already.
+    report.reuseStatus = await page.evaluate(async (url) => {
+      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'video/webm' }, body: new Uint8Array(2048) });
+      return r.status;
+    }, report.uploadPath);
+  }
+
+  await page.locator(testid('lang-switch')).click();
+  await page.locator(testid('result')).waitFor();
+  await shot(page, 'result-other-language');
+
+  const next = page.locator(`a${testid('result-continue')}`);
+  if (await next.count()) {
+    await next.click();
+    await page.waitForURL((u) => !u.href.startsWith(origin), { timeout: 30_000 });
+    report.finalUrl = page.url();
+  }
+  report.consoleErrors = consoleErrors;
+  report.thirdParty = thirdParty;
+}
+
+try {
+  await main();
+  console.log(JSON.stringify(report));
+} catch (err) {
+  const page = context.pages()[0];
+  if (page) await shot(page, 'failure').catch(() => {});
+  report.error = String(err && err.stack ? err.stack : err);
+  console.log(JSON.stringify(report));
+} finally {
+  await context.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+}
