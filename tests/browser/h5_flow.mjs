@@ -28,8 +28,12 @@ const args = [
 ];
 if (plan.audio) args.push(`--use-file-for-fake-audio-capture=${plan.audio}`);
 
-const userDataDir = fs.mkdtempSync(path.join(plan.screenshots, '.profile-'));
 fs.mkdirSync(plan.screenshots, { recursive: true });
+// This walk's screenshots of an earlier run would mix with this run's.
+for (const file of fs.readdirSync(plan.screenshots)) {
+  if (file.startsWith(`${plan.name}-`)) fs.rmSync(path.join(plan.screenshots, file));
+}
+const userDataDir = fs.mkdtempSync(path.join(plan.screenshots, '.profile-'));
 
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: chromiumPath,

@@ -109,6 +109,10 @@ pub fn failure_result(failure: &Failure) -> (&'static str, String) {
             "FailedOperation.IdPhotoSystemNoanswer",
             "认证中心返照不可用，请稍后再试".into(),
         ),
+        Failure::Replayed => (
+            "FailedOperation.LifePhotoDetectFake",
+            "疑似非真人录制".into(),
+        ),
         Failure::EngineGaveUp => ("FailedOperation.UnKnown", "引擎超时,请稍后重试".into()),
     }
 }

@@ -396,3 +396,93 @@ async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
     );
     server.stop().await;
 }
+
+/// A photo held up to the camera in a shaking hand: moved, turned and nearer or farther.
+fn handheld_print(photo: &Path, work: &Path) -> PathBuf {
+    let out = work.join("handheld-print.mp4");
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        photo.to_str().unwrap(),
+        "-t",
+        "4",
+        "-r",
+        "25",
+        "-vf",
+        "crop='min(iw,ih)':'min(iw,ih)':'(iw-min(iw,ih))/2':0,scale=480:480,\
+         pad=720:720:(ow-iw)/2:(oh-ih)/2:color=0x506070,\
+         rotate='0.10*sin(2*PI*t/1.7)':fillcolor=0x506070,\
+         crop=560:560:80+25*sin(2*PI*t/2.3):80+18*cos(2*PI*t/1.9),format=yuv420p",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_people(dir.path()).await;
+    let redirect = integrator().await;
+    let print = camera_feed(
+        &handheld_print(&testdata("faces/obama.jpg"), dir.path()),
+        dir.path(),
+    );
+    let cartoon = camera_feed(&testdata("videos/no_face.mp4"), dir.path());
+    let once = |liveness: LivenessKind, actions: &str| RuleConfig {
+        liveness,
+        actions: actions.into(),
+        action_count: 1,
+        max_attempts: 1,
+        compare_source: CompareSource::None,
+        ..RuleConfig::default()
+    };
+    let cases = [
+        (
+            "zh-phone-print-silent",
+            once(LivenessKind::Silent, "1,2,3,4"),
+            &print,
+            1301,
+        ),
+        (
+            "en-phone-print-action",
+            once(LivenessKind::Action, "1"),
+            &print,
+            1209,
+        ),
+        (
+            "zh-desktop-no-face",
+            once(LivenessKind::Silent, "1,2,3,4"),
+            &cartoon,
+            1004,
+        ),
+    ];
+    for (name, config, feed, expected) in cases {
+        let rule_id = rule(&server, config).await;
+        let (url, token) =
+            detect_auth(&server, &rule_id, Some((FILMED_ID, FILMED_NAME)), &redirect);
+        let lang = if name.starts_with("en") {
+            "en"
+        } else {
+            "zh-CN"
+        };
+        let viewport = if name.contains("desktop") {
+            DESKTOP
+        } else {
+            PHONE
+        };
+        let walk = plan(name, &url, feed, lang, viewport, &redirect);
+        let report = tokio::task::spawn_blocking(move || browse(walk))
+            .await
+            .unwrap();
+        assert_eq!(report["code"], expected, "{name}: {report:#}");
+        let result = python_sdk(
+            &server,
+            "GetDetectInfoEnhanced",
+            json!({"BizToken": token, "RuleId": rule_id, "InfoType": "1"}),
+        );
+        assert_eq!(result["Text"]["ErrCode"], expected, "{name}: {result:#}");
+        assert_eq!(result["Text"]["LiveStatus"], expected);
+    }
+    server.stop().await;
+}

@@ -149,7 +149,8 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // Declared too large: refused before a byte is read (the server may close while the
     // client still writes, which the client sees as a broken pipe).
-    let declared = http
+    // (Each on a connection of its own: the server closes it after refusing.)
+    let declared = browser()
         .post(&record_url)
         .header(CONTENT_TYPE, "video/webm")
         .body(vec![0u8; 21 * 1024 * 1024])
@@ -160,7 +161,7 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     }
     // Streamed without a length: cut off at the limit, and nothing kept.
     let chunks = (0..22).map(|_| Ok::<_, std::io::Error>(vec![0u8; 1024 * 1024]));
-    let streamed = http
+    let streamed = browser()
         .post(&record_url)
         .header(CONTENT_TYPE, "video/webm")
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
@@ -304,6 +305,50 @@ async fn a_queued_recording_is_judged_after_a_restart() {
         server.state.store().jobs_of(&token).await.unwrap(),
         0,
         "the job is done"
+    );
+    server.stop().await;
+}
+
+async fn judged_code(server: &Server, token: &str) -> i64 {
+    for _ in 0..240 {
+        let stored = heshen_service::flows::load(&server.state, token, FlowKind::Detect)
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(attempt) = stored.flow.attempts.first() {
+            return attempt.err_code();
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the recording of {token} was never judged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_sent_again_is_a_replay() {
+    let server = Server::start_with(|s| {
+        s.vision = "required".into();
+        s.models_dir = Some(models_dir());
+    })
+    .await;
+    let rule = silent_rule(&server).await;
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        let token = detect(&server, &rule).await;
+        let record_url = to_liveness(&server, &token).await;
+        let accepted = browser()
+            .post(&record_url)
+            .header(CONTENT_TYPE, "video/mp4")
+            .body(video())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+        codes.push(judged_code(&server, &token).await);
+    }
+    assert_eq!(codes[0], 0, "the first sending is a live person");
+    assert_eq!(
+        codes[1], 1002,
+        "the same recording in another flow is a replay"
     );
     server.stop().await;
 }

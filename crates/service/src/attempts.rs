@@ -242,14 +242,17 @@ pub async fn judge_pending(state: &AppState, token: &str) -> ServiceResult<()> {
         _ => None,
     };
     let compared = settings.compare_lib_type.is_some();
+    let video = state
+        .store()
+        .get_media(token, &recording)
+        .await?
+        .ok_or_else(|| ServiceError::corrupt("recording", "missing"))?;
     let verdict = match reference_of(state, &stored).await? {
         Err(failure) => Verdict::failed(failure),
+        Ok(_) if !first_sending(state, token, &challenge, &video).await? => {
+            Verdict::failed(Failure::Replayed)
+        }
         Ok(reference) => {
-            let video = state
-                .store()
-                .get_media(token, &recording)
-                .await?
-                .ok_or_else(|| ServiceError::corrupt("recording", "missing"))?;
             let vision = state.require_vision()?;
             verify::verify_recording(
                 vision,
@@ -278,6 +281,31 @@ pub async fn judge_pending(state: &AppState, token: &str) -> ServiceResult<()> {
         }
     }
     record(state, token, &challenge, outcome).await
+}
+
+/// Whether this recording is sent for the first time. The digest is keyed, so the table says
+/// nothing about recordings to whoever reads it; a retried job finds its own digest under its
+/// own nonce and is not a replay.
+async fn first_sending(
+    state: &AppState,
+    token: &str,
+    challenge: &IssuedChallenge,
+    video: &[u8],
+) -> ServiceResult<bool> {
+    let digest = hex::encode(heshen_core::keys::hmac_sha256(
+        &state.keys().recording_digest_key(),
+        video,
+    ));
+    let now = state.clock().now_ms();
+    let store = state.store();
+    if store
+        .remember_recording(&digest, token, &challenge.nonce, now)
+        .await?
+    {
+        return Ok(true);
+    }
+    let first = store.recording_owner(&digest).await?;
+    Ok(first.is_some_and(|(t, n)| t == token && n == challenge.nonce))
 }
 
 async fn record(

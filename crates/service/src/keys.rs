@@ -41,6 +41,11 @@ impl KeyRing {
         self.derive(&format!("app-encryption:{app_id}"))
     }
 
+    /// The key of the recording digests that recognise a replayed recording.
+    pub fn recording_digest_key(&self) -> [u8; 32] {
+        self.derive("recording-digest")
+    }
+
     /// The eID merchant's key (`heshen merchants create` prints it once).
     pub fn merchant_key(&self, merchant_id: &str) -> [u8; 32] {
         self.derive(&format!("eid-merchant:{merchant_id}"))

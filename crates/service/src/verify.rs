@@ -41,6 +41,8 @@ pub enum Failure {
     UnusableReference,
     /// The engine kept failing on this recording; the person may try again.
     EngineGaveUp,
+    /// This very recording was sent before (in this flow or another): a replay.
+    Replayed,
 }
 
 impl Failure {
@@ -74,6 +76,7 @@ impl Failure {
             // The deployment's data is at fault, not the person: a service error, refused.
             Failure::UnusableReference => codes::SERVICE_ERROR,
             Failure::EngineGaveUp => codes::LIVENESS_ENGINE_ERROR,
+            Failure::Replayed => codes::SUSPECTED_SPOOF,
         }
     }
 }

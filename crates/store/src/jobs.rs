@@ -115,11 +115,55 @@ impl Store {
         Ok(count as u64)
     }
 
+    /// Records that a recording with this digest was judged for `token`. False when the
+    /// digest was seen before: the same recording, sent again.
+    pub async fn remember_recording(
+        &self,
+        digest: &str,
+        token: &str,
+        nonce: &str,
+        seen_at: i64,
+    ) -> StoreResult<bool> {
+        let inserted = with_pool!(self.db(), |pool| {
+            sqlx::query(
+            "INSERT INTO recording_digests (digest, token, nonce, seen_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+        )
+        .bind(digest)
+        .bind(token)
+        .bind(nonce)
+        .bind(seen_at)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// The flow token and challenge nonce a recording digest was first seen with.
+    pub async fn recording_owner(&self, digest: &str) -> StoreResult<Option<(String, String)>> {
+        let owner = with_pool!(self.db(), |pool| sqlx::query(
+            "SELECT token, nonce FROM recording_digests WHERE digest = $1"
+        )
+        .bind(digest)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| (row.get("token"), row.get("nonce"))));
+        Ok(owner)
+    }
+
+    /// Deletes the queued jobs and recording digests of flows being erased.
     pub(crate) async fn delete_jobs_of(&self, tokens: &[String]) -> StoreResult<u64> {
         let mut deleted = 0;
         for token in tokens {
             deleted += with_pool!(self.db(), |pool| sqlx::query(
                 "DELETE FROM jobs WHERE token = $1"
+            )
+            .bind(token)
+            .execute(pool)
+            .await?
+            .rows_affected());
+            with_pool!(self.db(), |pool| sqlx::query(
+                "DELETE FROM recording_digests WHERE token = $1"
             )
             .bind(token)
             .execute(pool)

@@ -351,6 +351,18 @@ impl Engine {
     }
 
     fn signals_for(&self, frame: &RgbImage, face: &Face) -> Result<crate::liveness::FrameSignals> {
+        Ok(self.signals_and_points(frame, face)?.0)
+    }
+
+    /// The face's signals and its mesh landmarks in image coordinates.
+    fn signals_and_points(
+        &self,
+        frame: &RgbImage,
+        face: &Face,
+    ) -> Result<(
+        crate::liveness::FrameSignals,
+        Vec<crate::liveness::rigidity::Point>,
+    )> {
         let mesh = crate::liveness::mesh::face_mesh(
             &self.models.mesh,
             frame,
@@ -358,7 +370,11 @@ impl Engine {
             face.landmarks[0],
             face.landmarks[1],
         )?;
-        Ok(crate::liveness::signals::frame_signals(&mesh, frame))
+        let points = mesh.points.iter().map(|p| (p.x, p.y)).collect();
+        Ok((
+            crate::liveness::signals::frame_signals(&mesh, frame),
+            points,
+        ))
     }
 
     /// Dense 468-point mesh of a detected face.
@@ -398,6 +414,7 @@ impl Engine {
         thresholds: &crate::liveness::ActionThresholds,
     ) -> Result<SequenceAnalysis> {
         let mut findings = Vec::with_capacity(frames.len());
+        let mut landmarks = Vec::with_capacity(frames.len());
         for frame in frames {
             let mut faces = self.detect_aligned(frame, self.config.principal_min_face_fraction)?;
             if faces.is_empty() {
@@ -411,9 +428,11 @@ impl Engine {
                 .count();
             let (face, signals) = if competing == 1 {
                 let face = faces.swap_remove(0).0;
-                let signals = self.signals_for(frame, &face)?;
+                let (signals, points) = self.signals_and_points(frame, &face)?;
+                landmarks.push(Some(points));
                 (Some(face), Some(signals))
             } else {
+                landmarks.push(None);
                 (None, None)
             };
             findings.push(FrameFinding {
@@ -424,7 +443,9 @@ impl Engine {
         }
         let series: Vec<Option<crate::liveness::FrameSignals>> =
             findings.iter().map(|f| f.signals).collect();
-        let actions = crate::liveness::analyse_actions(&series, thresholds);
+        let mut actions = crate::liveness::analyse_actions(&series, thresholds);
+        actions.nonplanar_motion =
+            crate::liveness::rigidity::nonplanar_motion(&landmarks, crate::liveness::EYE_CORNERS);
         let max_faces = findings.iter().map(|f| f.faces).max().unwrap_or(0);
         let best_frame = findings
             .iter()

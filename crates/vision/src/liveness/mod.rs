@@ -4,11 +4,14 @@
 pub mod eyes;
 pub mod mesh;
 pub mod passive;
+pub mod rigidity;
 pub mod sequence;
 pub mod signals;
 
 pub use passive::PassiveScores;
 pub use sequence::{analyse_actions, ActionReport, ActionThresholds, LivenessAction};
 pub use signals::FrameSignals;
+/// The outer eye corners of the mesh, whose distance scales landmark motion.
+pub const EYE_CORNERS: (usize, usize) = (33, 263);
 pub mod verdict;
 pub use verdict::{decide, Challenge, LivenessFailure, LivenessFailureKind};

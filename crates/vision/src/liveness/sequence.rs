@@ -110,6 +110,9 @@ pub struct ActionReport {
     /// Each action seen, with the index (into the analysed frames) where it was completed, in
     /// time order.
     pub events: Vec<(LivenessAction, usize)>,
+    /// Landmark motion no flat picture could make, in inter-ocular distances
+    /// ([`super::rigidity::nonplanar_motion`]); `None` when too few frames had a face.
+    pub nonplanar_motion: Option<f32>,
 }
 
 impl ActionReport {

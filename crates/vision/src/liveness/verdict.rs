@@ -71,6 +71,11 @@ const MIN_LIP_MOVEMENT: f32 = 0.08;
 /// RMS of 16-bit speech well above room noise.
 const MIN_VOICE_RMS: f64 = 300.0;
 
+/// Landmark motion beyond any plane-to-plane mapping, in inter-ocular distances, that a live
+/// face shows within a few seconds (speech, expression, the head's own turning) and a picture
+/// does not; calibrated on the test clips (docs/liveness.md).
+const MIN_NONPLANAR_MOTION: f32 = 0.013;
+
 /// The eyes count only through a detected blink: eye openness is read from pixels, and the
 /// few-percent wobble a photo shows under hand shake and compression must not pass for motion.
 fn has_natural_motion(report: &ActionReport) -> bool {
@@ -189,6 +194,18 @@ pub fn decide(
             "the face does not move like a live person (photo or screen replay)",
         ));
     }
+    // A picture moved, tilted or waved still moves as one plane; fewer frames than the
+    // measure needs refuse too.
+    if !report
+        .nonplanar_motion
+        .is_some_and(|m| m >= MIN_NONPLANAR_MOTION)
+    {
+        return Err(fail(
+            LivenessFailureKind::NotLive,
+            1301,
+            "the face moves as a flat picture does (photo or print)",
+        ));
+    }
     Ok(())
 }
 
@@ -224,6 +241,7 @@ mod tests {
             yaw_range_deg: 5.0,
             pitch_range_deg: 3.0,
             events: vec![(LivenessAction::OpenMouth, 10)],
+            nonplanar_motion: Some(0.08),
             ..ActionReport::default()
         }
     }
