@@ -16,7 +16,8 @@ const chromiumPath = process.env.HESHEN_CHROMIUM || '/usr/bin/chromium';
 const report = { pages: [] };
 
 const args = [
-  '--use-fake-ui-for-media-stream',
+  // Without the fake UI, the permission prompt is answered "no": the camera is refused.
+  ...(plan.denyCamera ? [] : ['--use-fake-ui-for-media-stream']),
   '--use-fake-device-for-media-stream',
   `--use-file-for-fake-video-capture=${plan.video}`,
   '--no-sandbox',
@@ -118,6 +119,12 @@ async function main() {
     window.addEventListener('beforeunload', () => sessionStorage.setItem('seen', JSON.stringify(window.__seen)));
   });
   await page.locator(testid('liveness-start')).click();
+  if (plan.denyCamera) {
+    await page.locator(testid('camera-error')).waitFor({ state: 'visible' });
+    report.cameraError = await page.locator(testid('camera-error')).innerText();
+    await shot(page, 'camera-refused');
+    return;
+  }
   await page.waitForURL(/\/(processing|result)$/, { timeout: 90_000 });
   report.seen = await page.evaluate(() => JSON.parse(sessionStorage.getItem('seen') || 'null'));
   if (page.url().endsWith('/processing')) await shot(page, 'processing');

@@ -126,7 +126,9 @@ fn main() -> anyhow::Result<()> {
             Command::Registry { command } => {
                 commands::vision::registry(command, &settings, &cli.data_dir).await
             }
-            Command::Bench { command } => commands::bench::run(command).await,
+            Command::Bench { command } => {
+                commands::bench::run(command, &settings, &cli.data_dir).await
+            }
             Command::Openapi => {
                 let document =
                     heshen_api::openapi::document(&settings.public_url(&settings.listen));

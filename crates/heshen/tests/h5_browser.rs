@@ -181,14 +181,38 @@ async fn server_with_people(work: &Path) -> Server {
     server
 }
 
+/// The integrator's page that opens the flow in heshen's overlay (`/sdk/heshen.js`).
+async fn overlay_page(
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Html<String> {
+    axum::response::Html(format!(
+        r#"<!doctype html><meta name="viewport" content="width=device-width">
+<h1>integrator</h1><button data-testid="integrator-verify">Verify</button>
+<pre data-testid="integrator-result"></pre>
+<script src="{sdk}/sdk/heshen.js"></script>
+<script>
+document.querySelector('[data-testid="integrator-verify"]').onclick = () =>
+  Heshen.open({flow:?}, {{ onResult: (r) => {{
+    document.querySelector('[data-testid="integrator-result"]').textContent = JSON.stringify(r);
+  }} }});
+</script>"#,
+        sdk = q["sdk"],
+        flow = q["flow"],
+    ))
+}
+
 /// The integrator's own site, where the flow sends the person back.
 async fn integrator() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route(
-        "/done",
-        axum::routing::get(|| async { axum::response::Html("<!doctype html><h1>integrator</h1>") }),
-    );
+    let app = axum::Router::new()
+        .route(
+            "/done",
+            axum::routing::get(|| async {
+                axum::response::Html("<!doctype html><h1>integrator</h1>")
+            }),
+        )
+        .route("/overlay", axum::routing::get(overlay_page));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/done")
 }
@@ -437,6 +461,34 @@ async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
         compare_source: CompareSource::None,
         ..RuleConfig::default()
     };
+    // The camera refused: the page says what to do, and nothing is recorded.
+    let rule_id = rule(&server, once(LivenessKind::Silent, "1,2,3,4")).await;
+    let (url, token) = detect_auth(&server, &rule_id, Some((FILMED_ID, FILMED_NAME)), &redirect);
+    let mut walk = plan(
+        "zh-phone-camera-refused",
+        &url,
+        &print,
+        "zh-CN",
+        PHONE,
+        &redirect,
+    );
+    walk["denyCamera"] = json!(true);
+    let report = tokio::task::spawn_blocking(move || browse(walk))
+        .await
+        .unwrap();
+    assert!(
+        report["cameraError"]
+            .as_str()
+            .is_some_and(|e| e.contains("摄像头")),
+        "{report:#}"
+    );
+    let stored =
+        heshen_service::flows::load(&server.state, &token, heshen_core::flow::FlowKind::Detect)
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(stored.flow.attempts.is_empty() && stored.flow.pending_recording().is_none());
+
     let cases = [
         (
             "zh-phone-print-silent",
@@ -484,5 +536,57 @@ async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
         assert_eq!(result["Text"]["ErrCode"], expected, "{name}: {result:#}");
         assert_eq!(result["Text"]["LiveStatus"], expected);
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overlay_tells_the_integrators_page_how_the_flow_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_people(dir.path()).await;
+    let redirect = integrator().await;
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let rule_id = rule(
+        &server,
+        RuleConfig {
+            liveness: LivenessKind::Action,
+            actions: "1".into(),
+            action_count: 1,
+            compare_source: CompareSource::Authority,
+            ..RuleConfig::default()
+        },
+    )
+    .await;
+    let (url, token) = detect_auth(&server, &rule_id, Some((FILMED_ID, FILMED_NAME)), &redirect);
+    let page = url::Url::parse_with_params(
+        &redirect.replace("/done", "/overlay"),
+        [("sdk", server.url.as_str()), ("flow", url.as_str())],
+    )
+    .unwrap();
+    let plan = json!({
+        "name": "zh-phone-overlay",
+        "integratorUrl": page.as_str(),
+        "video": feed,
+        "screenshots": screenshots(),
+        "lang": "zh-CN",
+    });
+    let report = tokio::task::spawn_blocking(move || {
+        let out = Command::new("node")
+            .arg(repo_root().join("tests/browser/overlay_flow.mjs"))
+            .arg(plan.to_string())
+            .output()
+            .expect("node runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        serde_json::from_str::<Value>(stdout.lines().last().unwrap_or("{}"))
+            .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    })
+    .await
+    .unwrap();
+    assert!(report.get("error").is_none(), "{report:#}");
+    assert_eq!(report["code"], 0, "{report:#}");
+    assert_eq!(
+        report["told"],
+        json!({"token": token, "code": 0, "passed": true})
+    );
+    assert_eq!(report["overlayGone"], true);
     server.stop().await;
 }

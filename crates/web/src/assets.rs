@@ -21,11 +21,26 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/identity.js"),
     ),
     (
+        "result.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/result.js"),
+    ),
+    (
+        "heshen.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/heshen.js"),
+    ),
+    (
         "processing.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/processing.js"),
     ),
 ];
+
+/// `/sdk/heshen.js`, the overlay SDK integrators load from their own pages.
+pub async fn sdk() -> Response {
+    serve(Path("heshen.js".to_string())).await
+}
 
 pub async fn serve(Path(file): Path<String>) -> Response {
     match FILES.iter().find(|(name, _, _)| *name == file) {

@@ -175,6 +175,13 @@ async fn open(web: &Web, raw_token: &str, lang: Lang) -> Result<(StoredFlow, Rul
     Ok((stored, rule))
 }
 
+/// Which site may frame the flow's pages (the overlay of `/sdk/heshen.js`): the origin of its
+/// RedirectUrl, the integrator's own site.
+fn framing(stored: &StoredFlow) -> Option<String> {
+    let url = url::Url::parse(stored.flow.request.redirect_url.as_deref()?).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.origin().ascii_serialization())
+}
+
 /// Where the person should be, given what the flow has so far.
 fn step_of(stored: &StoredFlow, rule: &RuleConfig) -> &'static str {
     let flow = &stored.flow;
@@ -251,13 +258,19 @@ pub async fn consent_page(
         Err(page) => page,
         Ok((stored, rule)) => match elsewhere(&token, &stored, &rule.config, "consent") {
             Some(away) if stored.flow.consented_at_ms.is_some() => away,
-            _ => consent(speech.lang, &token, &rule.config, false),
+            _ => consent(speech.lang, &token, &stored, &rule.config, false),
         },
     };
     speech.finish(response)
 }
 
-fn consent(lang: Lang, token: &str, rule: &RuleConfig, missing: bool) -> Response {
+fn consent(
+    lang: Lang,
+    token: &str,
+    stored: &StoredFlow,
+    rule: &RuleConfig,
+    missing: bool,
+) -> Response {
     let base = base(token);
     pages::html(
         if missing {
@@ -271,7 +284,8 @@ fn consent(lang: Lang, token: &str, rule: &RuleConfig, missing: bool) -> Respons
                 lang.title(&rule.page_title),
                 &format!("{base}/consent"),
                 1,
-            ),
+            )
+            .framed_by(framing(stored)),
             base,
             missing,
         },
@@ -290,12 +304,12 @@ pub async fn consent_submit(
     Form(form): Form<ConsentForm>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let (_, rule) = match open(&web, &token, lang).await {
+    let (stored, rule) = match open(&web, &token, lang).await {
         Ok(found) => found,
         Err(page) => return page,
     };
     if form.agree.as_deref() != Some("yes") {
-        return consent(lang, &token, &rule.config, true);
+        return consent(lang, &token, &stored, &rule.config, true);
     }
     match flows::update(&web.state, &token, FlowKind::Detect, |flow, now| {
         flow.consent(now)
@@ -316,7 +330,7 @@ pub async fn document(
     let speech = Speech::of(query.lang.as_deref(), &headers);
     let lang = speech.lang;
     let t = lang.texts();
-    let (_, rule) = match open(&web, &token, lang).await {
+    let (stored, rule) = match open(&web, &token, lang).await {
         Ok(found) => found,
         Err(page) => return speech.finish(page),
     };
@@ -335,7 +349,8 @@ pub async fn document(
                 lang.title(&rule.config.page_title),
                 &format!("{base}/doc/{name}"),
                 1,
-            ),
+            )
+            .framed_by(framing(&stored)),
             base,
             heading,
             paragraphs,
@@ -372,7 +387,8 @@ fn identity_page(
                 lang.title(&rule.page_title),
                 &format!("{base}/identity"),
                 2,
-            ),
+            )
+            .framed_by(framing(stored)),
             base,
             name,
             id_card,
@@ -602,7 +618,8 @@ fn liveness_page(
                 lang.title(&rule.page_title),
                 &format!("{base}/liveness"),
                 3,
-            ),
+            )
+            .framed_by(framing(stored)),
             base,
             nonce: challenge.nonce.clone(),
             intro,
@@ -728,7 +745,8 @@ pub async fn processing(
                 lang.title(&rule.config.page_title),
                 &format!("{base}/processing"),
                 3,
-            ),
+            )
+            .framed_by(framing(&stored)),
             base,
         },
     ))
@@ -805,7 +823,8 @@ pub async fn result(
                 lang.title(&rule.config.page_title),
                 &format!("{base}/result"),
                 4,
-            ),
+            )
+            .framed_by(framing(&stored)),
             base,
             code,
             passed,
@@ -813,6 +832,8 @@ pub async fn result(
             can_retry: !finished && flow.attempts_left() > 0,
             finished,
             has_redirect: flow.request.redirect_url.is_some(),
+            parent_origin: framing(&stored).unwrap_or_default(),
+            token: token.clone(),
         },
     ))
 }

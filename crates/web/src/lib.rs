@@ -64,6 +64,7 @@ pub fn router(web: Web) -> Router {
     Router::new()
         .route("/h5/start", get(h5::start))
         .route("/h5/assets/{file}", get(assets::serve))
+        .route("/sdk/heshen.js", get(assets::sdk))
         .route(
             "/h5/{token}/consent",
             get(h5::consent_page).post(h5::consent_submit),

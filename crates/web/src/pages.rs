@@ -14,6 +14,8 @@ pub struct Chrome {
     pub switch_href: String,
     /// 1-based step of the flow, 0 for pages outside it.
     pub step: usize,
+    /// The one other site allowed to frame the page (the overlay mode's integrator).
+    pub framed_by: Option<String>,
 }
 
 impl Chrome {
@@ -27,9 +29,33 @@ impl Chrome {
             title: title.to_string(),
             switch_href: format!("{here}{sep}lang={}", lang.other().code()),
             step,
+            framed_by: None,
         }
     }
+
+    pub fn framed_by(mut self, origin: Option<String>) -> Self {
+        self.framed_by = origin;
+        self
+    }
 }
+
+/// A page with its chrome, so the response headers can follow what the page allows.
+pub trait Page: Template {
+    fn chrome(&self) -> &Chrome;
+}
+
+macro_rules! pages {
+    ($($page:ty),*) => { $(impl Page for $page { fn chrome(&self) -> &Chrome { &self.c } })* };
+}
+pages!(
+    Consent,
+    Doc,
+    IdentityPage,
+    Liveness,
+    Processing,
+    ResultPage,
+    Problem
+);
 
 #[derive(Template)]
 #[template(path = "consent.html")]
@@ -95,6 +121,9 @@ pub struct ResultPage {
     pub can_retry: bool,
     pub finished: bool,
     pub has_redirect: bool,
+    /// Where the overlay tells the end (empty: not framed).
+    pub parent_origin: String,
+    pub token: String,
 }
 
 #[derive(Template)]
@@ -107,7 +136,14 @@ pub struct Problem {
 
 /// A rendered page with the headers every page carries: no caching of personal pages,
 /// no framing by other sites, nothing loaded from elsewhere.
-pub fn html(status: StatusCode, page: &impl Template) -> Response {
+pub fn html(status: StatusCode, page: &impl Page) -> Response {
+    let ancestors = match &page.chrome().framed_by {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_string(),
+    };
+    let policy = format!(
+        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'"
+    );
     match page.render() {
         Ok(body) => {
             let mut response = (status, body).into_response();
@@ -117,12 +153,9 @@ pub fn html(status: StatusCode, page: &impl Template) -> Response {
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
-                ),
-            );
+            if let Ok(value) = HeaderValue::from_str(&policy) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, value);
+            }
             headers.insert(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),

@@ -38,6 +38,8 @@ use tokio::net::TcpStream;
 pub enum BenchCommand {
     /// DetectAuth and GetDetectInfoEnhanced over HTTP against a `heshen serve` child process.
     Api(ApiArgs),
+    /// Decision time of one liveness verification per mode, and verifications per minute.
+    Liveness(super::bench_liveness::LivenessArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -69,9 +71,21 @@ pub struct ApiArgs {
     pub tokens: usize,
 }
 
-pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+pub async fn run(
+    command: BenchCommand,
+    settings: &heshen::settings::Settings,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
     match command {
         BenchCommand::Api(args) => api(args).await,
+        BenchCommand::Liveness(args) => {
+            let mut settings = settings.clone();
+            settings.vision = "required".into();
+            settings.vision_concurrency = args.concurrency;
+            let vision = heshen::app::load_vision(&settings, data_dir)?
+                .context("the vision engine did not load")?;
+            super::bench_liveness::run(args, vision).await
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod bench_liveness;
 pub mod keys;
 pub mod merchants;
 pub mod rules;
