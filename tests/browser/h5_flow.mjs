@@ -7,53 +7,18 @@
 //         identity?: { cardFront?, cardBack?, name?, idCard? }, redirectPrefix?,
 //         tamper?: "reuse-challenge" }
 // Prints one JSON line: { code, finalUrl, pages: [...], ... } or { error }.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import path from 'node:path';
+import { launch, screenshots, testid } from './common.mjs';
 
 const plan = JSON.parse(process.argv[2]);
-const chromiumPath = process.env.HESHEN_CHROMIUM || '/usr/bin/chromium';
 const report = { pages: [] };
-
-const args = [
-  // Without the fake UI, the permission prompt is answered "no": the camera is refused.
-  ...(plan.denyCamera ? [] : ['--use-fake-ui-for-media-stream']),
-  '--use-fake-device-for-media-stream',
-  `--use-file-for-fake-video-capture=${plan.video}`,
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required',
-];
-if (plan.audio) args.push(`--use-file-for-fake-audio-capture=${plan.audio}`);
-
-fs.mkdirSync(plan.screenshots, { recursive: true });
-// This walk's screenshots of an earlier run would mix with this run's.
-for (const file of fs.readdirSync(plan.screenshots)) {
-  if (file.startsWith(`${plan.name}-`)) fs.rmSync(path.join(plan.screenshots, file));
-}
-const userDataDir = fs.mkdtempSync(path.join(plan.screenshots, '.profile-'));
-
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: chromiumPath,
-  headless: true,
-  args,
+const { context, close } = await launch(plan, {
+  denyCamera: !!plan.denyCamera,
+  audio: plan.audio,
   viewport: { width: plan.viewport.width, height: plan.viewport.height },
-  isMobile: !!plan.viewport.mobile,
-  hasTouch: !!plan.viewport.mobile,
-  deviceScaleFactor: plan.viewport.mobile ? 2 : 1,
-  locale: plan.lang,
-  extraHTTPHeaders: { 'Accept-Language': plan.lang },
+  mobile: !!plan.viewport.mobile,
+  lang: plan.lang,
 });
-const testid = (id) => `[data-testid="${id}"]`;
-
-async function shot(page, label) {
-  const file = path.join(plan.screenshots, `${plan.name}-${String(report.pages.length + 1).padStart(2, '0')}-${label}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  report.pages.push({ label, url: page.url(), file });
-}
+const shot = screenshots(plan, report);
 
 async function main() {
   const page = context.pages()[0] || (await context.newPage());
@@ -165,6 +130,5 @@ try {
   report.error = String(err && err.stack ? err.stack : err);
   console.log(JSON.stringify(report));
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }

@@ -2,40 +2,16 @@
 // the person verifies inside the frame and the page hears how it ended.
 //
 //   node overlay_flow.mjs '<plan JSON>'   plan: { integratorUrl, video, screenshots, name, lang }
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import path from 'node:path';
+import { launch, screenshots, testid } from './common.mjs';
 
 const plan = JSON.parse(process.argv[2]);
 const report = { pages: [] };
-fs.mkdirSync(plan.screenshots, { recursive: true });
-for (const file of fs.readdirSync(plan.screenshots)) {
-  if (file.startsWith(`${plan.name}-`)) fs.rmSync(path.join(plan.screenshots, file));
-}
-const userDataDir = fs.mkdtempSync(path.join(plan.screenshots, '.profile-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.HESHEN_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${plan.video}`,
-    '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-  ],
+const { context, close } = await launch(plan, {
   viewport: { width: 390, height: 844 },
-  isMobile: true,
-  hasTouch: true,
-  deviceScaleFactor: 2,
-  locale: plan.lang,
-  extraHTTPHeaders: { 'Accept-Language': plan.lang },
+  mobile: true,
+  lang: plan.lang,
 });
-const testid = (id) => `[data-testid="${id}"]`;
-
-async function shot(page, label) {
-  const file = path.join(plan.screenshots, `${plan.name}-${String(report.pages.length + 1).padStart(2, '0')}-${label}.png`);
-  await page.screenshot({ path: file });
-  report.pages.push({ label, file });
-}
+const shot = screenshots(plan, report, { fullPage: false });
 
 try {
   const page = context.pages()[0] || (await context.newPage());
@@ -62,6 +38,5 @@ try {
   report.error = String(err && err.stack ? err.stack : err);
   console.log(JSON.stringify(report));
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }

@@ -34,6 +34,17 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// Uploads the real face video as a recording to `url`.
+async fn send_video(url: impl reqwest::IntoUrl) -> reqwest::Response {
+    browser()
+        .post(url)
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(video())
+        .send()
+        .await
+        .unwrap()
+}
+
 fn location(response: &reqwest::Response) -> String {
     response.headers()[LOCATION].to_str().unwrap().to_string()
 }
@@ -172,13 +183,7 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     if let Ok(response) = streamed {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let guessed = http
-        .post(url("/liveness/00112233445566778899aabbccddeeff"))
-        .header(CONTENT_TYPE, "video/mp4")
-        .body(video())
-        .send()
-        .await
-        .unwrap();
+    let guessed = send_video(url("/liveness/00112233445566778899aabbccddeeff")).await;
     assert_eq!(guessed.status(), StatusCode::CONFLICT);
     let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
         .await
@@ -193,31 +198,13 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     let other = detect(&server, &rule).await;
     let other_record = to_liveness(&server, &other).await;
     let nonce = record_url.rsplit('/').next().unwrap();
-    let crossed = http
-        .post(format!("{}/h5/{other}/liveness/{nonce}", server.url))
-        .header(CONTENT_TYPE, "video/mp4")
-        .body(video())
-        .send()
-        .await
-        .unwrap();
+    let crossed = send_video(format!("{}/h5/{other}/liveness/{nonce}", server.url)).await;
     assert_eq!(crossed.status(), StatusCode::CONFLICT);
     assert_ne!(other_record, record_url);
 
-    let accepted = http
-        .post(&record_url)
-        .header(CONTENT_TYPE, "video/mp4")
-        .body(video())
-        .send()
-        .await
-        .unwrap();
+    let accepted = send_video(&record_url).await;
     assert_eq!(accepted.status(), StatusCode::ACCEPTED);
-    let reused = http
-        .post(&record_url)
-        .header(CONTENT_TYPE, "video/mp4")
-        .body(video())
-        .send()
-        .await
-        .unwrap();
+    let reused = send_video(&record_url).await;
     assert_eq!(
         reused.status(),
         StatusCode::CONFLICT,
@@ -266,13 +253,7 @@ async fn a_queued_recording_is_judged_after_a_restart() {
     let rule = silent_rule(&server).await;
     let token = detect(&server, &rule).await;
     let record_url = to_liveness(&server, &token).await;
-    let accepted = browser()
-        .post(&record_url)
-        .header(CONTENT_TYPE, "video/mp4")
-        .body(video())
-        .send()
-        .await
-        .unwrap();
+    let accepted = send_video(&record_url).await;
     assert_eq!(accepted.status(), StatusCode::ACCEPTED);
 
     // The node goes down before judging; it comes back with the vision engine.
@@ -335,13 +316,7 @@ async fn a_recording_sent_again_is_a_replay() {
     for _ in 0..2 {
         let token = detect(&server, &rule).await;
         let record_url = to_liveness(&server, &token).await;
-        let accepted = browser()
-            .post(&record_url)
-            .header(CONTENT_TYPE, "video/mp4")
-            .body(video())
-            .send()
-            .await
-            .unwrap();
+        let accepted = send_video(&record_url).await;
         assert_eq!(accepted.status(), StatusCode::ACCEPTED);
         codes.push(judged_code(&server, &token).await);
     }

@@ -182,6 +182,18 @@ fn framing(stored: &StoredFlow) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.origin().ascii_serialization())
 }
 
+/// The chrome of a flow page: its title, its language switch back to itself, its step and
+/// who may frame it.
+fn chrome(lang: Lang, stored: &StoredFlow, rule: &RuleConfig, page: &str, step: usize) -> Chrome {
+    Chrome::new(
+        lang,
+        lang.title(&rule.page_title),
+        &format!("/h5/{}/{page}", stored.token),
+        step,
+    )
+    .framed_by(framing(stored))
+}
+
 /// Where the person should be, given what the flow has so far.
 fn step_of(stored: &StoredFlow, rule: &RuleConfig) -> &'static str {
     let flow = &stored.flow;
@@ -279,13 +291,7 @@ fn consent(
             StatusCode::OK
         },
         &pages::Consent {
-            c: Chrome::new(
-                lang,
-                lang.title(&rule.page_title),
-                &format!("{base}/consent"),
-                1,
-            )
-            .framed_by(framing(stored)),
+            c: chrome(lang, stored, rule, "consent", 1),
             base,
             missing,
         },
@@ -344,13 +350,7 @@ pub async fn document(
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::Doc {
-            c: Chrome::new(
-                lang,
-                lang.title(&rule.config.page_title),
-                &format!("{base}/doc/{name}"),
-                1,
-            )
-            .framed_by(framing(&stored)),
+            c: chrome(lang, &stored, &rule.config, &format!("doc/{name}"), 1),
             base,
             heading,
             paragraphs,
@@ -382,13 +382,7 @@ fn identity_page(
             StatusCode::UNPROCESSABLE_ENTITY
         },
         &pages::IdentityPage {
-            c: Chrome::new(
-                lang,
-                lang.title(&rule.page_title),
-                &format!("{base}/identity"),
-                2,
-            )
-            .framed_by(framing(stored)),
+            c: chrome(lang, stored, rule, "identity", 2),
             base,
             name,
             id_card,
@@ -613,13 +607,7 @@ fn liveness_page(
     pages::html(
         StatusCode::OK,
         &pages::Liveness {
-            c: Chrome::new(
-                lang,
-                lang.title(&rule.page_title),
-                &format!("{base}/liveness"),
-                3,
-            )
-            .framed_by(framing(stored)),
+            c: chrome(lang, stored, rule, "liveness", 3),
             base,
             nonce: challenge.nonce.clone(),
             intro,
@@ -740,13 +728,7 @@ pub async fn processing(
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::Processing {
-            c: Chrome::new(
-                lang,
-                lang.title(&rule.config.page_title),
-                &format!("{base}/processing"),
-                3,
-            )
-            .framed_by(framing(&stored)),
+            c: chrome(lang, &stored, &rule.config, "processing", 3),
             base,
         },
     ))
@@ -818,13 +800,7 @@ pub async fn result(
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::ResultPage {
-            c: Chrome::new(
-                lang,
-                lang.title(&rule.config.page_title),
-                &format!("{base}/result"),
-                4,
-            )
-            .framed_by(framing(&stored)),
+            c: chrome(lang, &stored, &rule.config, "result", 4),
             base,
             code,
             passed,
