@@ -7,7 +7,8 @@ use crate::i18n::{self, Lang};
 use crate::pages::{self, Chrome};
 use crate::Web;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -24,6 +25,7 @@ use heshen_service::ServiceError;
 use heshen_vision::ocr::CardSide;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct LangQuery {
@@ -194,6 +196,40 @@ fn chrome(lang: Lang, stored: &StoredFlow, rule: &RuleConfig, page: &str, step: 
     .framed_by(framing(stored))
 }
 
+/// What every GET page of a flow starts from: the person's language and the flow and rule its
+/// token names. When the token names nothing usable, the extraction answers the token's own
+/// page (in that language) and the handler never runs.
+pub struct FlowPage {
+    speech: Speech,
+    token: String,
+    stored: StoredFlow,
+    rule: RuleEntry,
+}
+
+impl FromRequestParts<Web> for FlowPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, web)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token = params.get("token").cloned().unwrap_or_default();
+        let Query(query) = Query::<LangQuery>::from_request_parts(parts, web)
+            .await
+            .unwrap_or_default();
+        let speech = Speech::of(query.lang.as_deref(), &parts.headers);
+        match open(web, &token, speech.lang).await {
+            Ok((stored, rule)) => Ok(Self {
+                speech,
+                token,
+                stored,
+                rule,
+            }),
+            Err(page) => Err(speech.finish(page)),
+        }
+    }
+}
+
 /// Where the person should be, given what the flow has so far.
 fn step_of(stored: &StoredFlow, rule: &RuleConfig) -> &'static str {
     let flow = &stored.flow;
@@ -259,19 +295,16 @@ fn elsewhere(token: &str, stored: &StoredFlow, rule: &RuleConfig, here: &str) ->
     (!allowed || stored.flow.stage == Stage::Finished).then(|| go(token, step))
 }
 
-pub async fn consent_page(
-    State(web): State<Web>,
-    Path(token): Path<String>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let speech = Speech::of(query.lang.as_deref(), &headers);
-    let response = match open(&web, &token, speech.lang).await {
-        Err(page) => page,
-        Ok((stored, rule)) => match elsewhere(&token, &stored, &rule.config, "consent") {
-            Some(away) if stored.flow.consented_at_ms.is_some() => away,
-            _ => consent(speech.lang, &token, &stored, &rule.config, false),
-        },
+pub async fn consent_page(page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
+    let response = match elsewhere(&token, &stored, &rule.config, "consent") {
+        Some(away) if stored.flow.consented_at_ms.is_some() => away,
+        _ => consent(speech.lang, &token, &stored, &rule.config, false),
     };
     speech.finish(response)
 }
@@ -327,19 +360,15 @@ pub async fn consent_submit(
     }
 }
 
-pub async fn document(
-    State(web): State<Web>,
-    Path((token, name)): Path<(String, String)>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let speech = Speech::of(query.lang.as_deref(), &headers);
+pub async fn document(Path((_, name)): Path<(String, String)>, page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
     let lang = speech.lang;
     let t = lang.texts();
-    let (stored, rule) = match open(&web, &token, lang).await {
-        Ok(found) => found,
-        Err(page) => return speech.finish(page),
-    };
     let (heading, paragraphs) = match name.as_str() {
         "agreement" => (t.doc_agreement, t.agreement_body),
         "privacy" => (t.doc_privacy, t.privacy_body),
@@ -392,19 +421,16 @@ fn identity_page(
     )
 }
 
-pub async fn identity(
-    State(web): State<Web>,
-    Path(token): Path<String>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let speech = Speech::of(query.lang.as_deref(), &headers);
-    let response = match open(&web, &token, speech.lang).await {
-        Err(page) => page,
-        Ok((stored, rule)) => match elsewhere(&token, &stored, &rule.config, "identity") {
-            Some(away) => away,
-            None => identity_page(speech.lang, &token, &stored, &rule.config, None, ""),
-        },
+pub async fn identity(page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
+    let response = match elsewhere(&token, &stored, &rule.config, "identity") {
+        Some(away) => away,
+        None => identity_page(speech.lang, &token, &stored, &rule.config, None, ""),
     };
     speech.finish(response)
 }
@@ -622,18 +648,14 @@ fn liveness_page(
     )
 }
 
-pub async fn liveness(
-    State(web): State<Web>,
-    Path(token): Path<String>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let speech = Speech::of(query.lang.as_deref(), &headers);
+pub async fn liveness(State(web): State<Web>, page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
     let lang = speech.lang;
-    let (stored, rule) = match open(&web, &token, lang).await {
-        Ok(found) => found,
-        Err(page) => return speech.finish(page),
-    };
     if let Some(away) = elsewhere(&token, &stored, &rule.config, "liveness") {
         return speech.finish(away);
     }
@@ -702,18 +724,14 @@ pub async fn recording_upload(
     }
 }
 
-pub async fn processing(
-    State(web): State<Web>,
-    Path(token): Path<String>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let speech = Speech::of(query.lang.as_deref(), &headers);
+pub async fn processing(page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
     let lang = speech.lang;
-    let (stored, rule) = match open(&web, &token, lang).await {
-        Ok(found) => found,
-        Err(page) => return speech.finish(page),
-    };
     let step = step_of(&stored, &rule.config);
     if step != "processing" {
         // Judged already (or nothing uploaded): the result, or the next recording.
@@ -759,19 +777,15 @@ pub async fn status(State(web): State<Web>, Path(token): Path<String>) -> Respon
     }
 }
 
-pub async fn result(
-    State(web): State<Web>,
-    Path(token): Path<String>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let speech = Speech::of(query.lang.as_deref(), &headers);
+pub async fn result(page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
     let lang = speech.lang;
     let t = lang.texts();
-    let (stored, rule) = match open(&web, &token, lang).await {
-        Ok(found) => found,
-        Err(page) => return speech.finish(page),
-    };
     let flow = &stored.flow;
     let finished = flow.stage == Stage::Finished;
     let last = flow.final_attempt();
