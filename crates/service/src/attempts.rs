@@ -74,13 +74,6 @@ pub async fn issue_challenge(
     Ok(issued)
 }
 
-/// What became of an uploaded recording.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Submitted {
-    /// Stored and queued for judging.
-    Queued,
-}
-
 /// Stores the recording for the challenge `nonce` and queues its judging. A nonce that is not
 /// the flow's current challenge, or one that already has its recording, is refused before a
 /// byte is stored (and again, atomically, when the recording is bound).
@@ -90,7 +83,7 @@ pub async fn submit_recording<S, E>(
     nonce: &str,
     chunks: S,
     max_bytes: u64,
-) -> ServiceResult<Submitted>
+) -> ServiceResult<()>
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -117,7 +110,7 @@ where
         .enqueue_job(&job_id(token, nonce), JUDGE_JOB, token, now)
         .await?;
     state.wake_jobs();
-    Ok(Submitted::Queued)
+    Ok(())
 }
 
 fn job_id(token: &str, nonce: &str) -> String {

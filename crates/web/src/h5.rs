@@ -99,7 +99,7 @@ pub fn cross_site(lang: Lang) -> Response {
         "",
         StatusCode::FORBIDDEN,
         "UnauthorizedOperation.CrossSite",
-        lang.texts().problem_unknown,
+        lang.texts().problem_cross_site,
     )
 }
 
@@ -715,7 +715,7 @@ pub async fn recording_upload(
     )
     .await
     {
-        Ok(_) => (
+        Ok(()) => (
             StatusCode::ACCEPTED,
             Json(json!({"next": format!("{}/processing", base(&token))})),
         )

@@ -141,6 +141,7 @@ pub struct Texts {
     pub problem_expired: &'static str,
     pub problem_finished: &'static str,
     pub problem_unavailable: &'static str,
+    pub problem_cross_site: &'static str,
     pub problem_code: &'static str,
 }
 
@@ -224,6 +225,7 @@ pub static ZH: Texts = Texts {
     problem_expired: "该链接已过期，请回到业务方页面重新发起验证。",
     problem_finished: "本次验证已完成，不能再次使用。",
     problem_unavailable: "服务暂时不可用，请稍后重试。",
+    problem_cross_site: "请求来自其他网站，已拒绝。请直接在本页面操作。",
     problem_code: "错误码",
 };
 
@@ -307,6 +309,7 @@ pub static EN: Texts = Texts {
     problem_expired: "This link has expired. Please go back and start the verification again.",
     problem_finished: "This verification is already complete and cannot be used again.",
     problem_unavailable: "The service is unavailable at the moment; please try again later.",
+    problem_cross_site: "This request came from another site and was refused. Please use this page directly.",
     problem_code: "Error code",
 };
 
