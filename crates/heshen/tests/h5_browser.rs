@@ -89,15 +89,26 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-/// Runs one walk through the pages; returns the driver's report.
-fn browse(plan: Value) -> Value {
+/// Runs one walk through the pages with the H5 driver; returns its report.
+async fn browse(plan: Value) -> Value {
+    drive("h5_flow.mjs", plan).await
+}
+
+/// Runs a browser driver of `tests/browser` (off the runtime: it blocks on node).
+async fn drive(script: &'static str, plan: Value) -> Value {
+    tokio::task::spawn_blocking(move || run_driver(script, plan))
+        .await
+        .unwrap()
+}
+
+fn run_driver(script: &str, plan: Value) -> Value {
     require(PathBuf::from("/usr/bin/chromium"), "chromium");
     require(
         repo_root().join("tests/browser/node_modules/playwright-core/package.json"),
         "playwright-core",
     );
     let out = Command::new("node")
-        .arg(repo_root().join("tests/browser/h5_flow.mjs"))
+        .arg(repo_root().join("tests/browser").join(script))
         .arg(plan.to_string())
         .env("NO_PROXY", "127.0.0.1,localhost")
         .output()
@@ -150,6 +161,17 @@ async fn rule(server: &Server, config: RuleConfig) -> String {
     heshen::bootstrap::create_rule(server.state.store(), common::APP, &config)
         .await
         .unwrap()
+}
+
+/// One "open your mouth" action, the face compared with the registry: what the filmed man does.
+fn open_mouth_against_registry() -> RuleConfig {
+    RuleConfig {
+        liveness: LivenessKind::Action,
+        actions: "1".into(),
+        action_count: 1,
+        compare_source: CompareSource::Authority,
+        ..RuleConfig::default()
+    }
 }
 
 async fn server_with_people(work: &Path) -> Server {
@@ -268,22 +290,10 @@ async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
     let redirect = integrator().await;
 
     // The integrator names the person; the man in the car opens his mouth when asked.
-    let named = rule(
-        &server,
-        RuleConfig {
-            liveness: LivenessKind::Action,
-            actions: "1".into(),
-            action_count: 1,
-            compare_source: CompareSource::Authority,
-            ..RuleConfig::default()
-        },
-    )
-    .await;
+    let named = rule(&server, open_mouth_against_registry()).await;
     let (url, token) = detect_auth(&server, &named, Some((FILMED_ID, FILMED_NAME)), &redirect);
     let walk = plan("zh-phone-pass", &url, &feed, "zh-CN", PHONE, &redirect);
-    let report = tokio::task::spawn_blocking(move || browse(walk))
-        .await
-        .unwrap();
+    let report = browse(walk).await;
     assert_eq!(report["code"], 0, "{report:#}");
     let final_url = report["finalUrl"].as_str().unwrap();
     assert_eq!(final_url, format!("{redirect}?token={token}"), "{report:#}");
@@ -343,9 +353,7 @@ async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
         DESKTOP,
         &redirect,
     );
-    let report = tokio::task::spawn_blocking(move || browse(walk))
-        .await
-        .unwrap();
+    let report = browse(walk).await;
     assert_eq!(report["problemCode"], "14", "{report:#}");
 
     // The person types who they are; the registry holds someone else's face for that identity.
@@ -378,9 +386,7 @@ async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
         "idCard": OTHER_ID,
     });
     walk["tamper"] = json!("reuse-challenge");
-    let report = tokio::task::spawn_blocking(move || browse(walk))
-        .await
-        .unwrap();
+    let report = browse(walk).await;
     assert_eq!(report["code"], 2016, "low similarity: {report:#}");
     assert_eq!(
         report["frontStatus"], "read",
@@ -411,9 +417,7 @@ async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
     );
     let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
     let walk = plan("zh-phone-unknown", &bogus, &feed, "zh-CN", PHONE, &redirect);
-    let report = tokio::task::spawn_blocking(move || browse(walk))
-        .await
-        .unwrap();
+    let report = browse(walk).await;
     assert_eq!(
         report["problemCode"],
         "InvalidParameterValue.BizTokenIllegal"
@@ -473,9 +477,7 @@ async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
         &redirect,
     );
     walk["denyCamera"] = json!(true);
-    let report = tokio::task::spawn_blocking(move || browse(walk))
-        .await
-        .unwrap();
+    let report = browse(walk).await;
     assert!(
         report["cameraError"]
             .as_str()
@@ -524,9 +526,7 @@ async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
             PHONE
         };
         let walk = plan(name, &url, feed, lang, viewport, &redirect);
-        let report = tokio::task::spawn_blocking(move || browse(walk))
-            .await
-            .unwrap();
+        let report = browse(walk).await;
         assert_eq!(report["code"], expected, "{name}: {report:#}");
         let result = python_sdk(
             &server,
@@ -545,17 +545,7 @@ async fn the_overlay_tells_the_integrators_page_how_the_flow_ended() {
     let server = server_with_people(dir.path()).await;
     let redirect = integrator().await;
     let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
-    let rule_id = rule(
-        &server,
-        RuleConfig {
-            liveness: LivenessKind::Action,
-            actions: "1".into(),
-            action_count: 1,
-            compare_source: CompareSource::Authority,
-            ..RuleConfig::default()
-        },
-    )
-    .await;
+    let rule_id = rule(&server, open_mouth_against_registry()).await;
     let (url, token) = detect_auth(&server, &rule_id, Some((FILMED_ID, FILMED_NAME)), &redirect);
     let page = url::Url::parse_with_params(
         &redirect.replace("/done", "/overlay"),
@@ -569,19 +559,7 @@ async fn the_overlay_tells_the_integrators_page_how_the_flow_ended() {
         "screenshots": screenshots(),
         "lang": "zh-CN",
     });
-    let report = tokio::task::spawn_blocking(move || {
-        let out = Command::new("node")
-            .arg(repo_root().join("tests/browser/overlay_flow.mjs"))
-            .arg(plan.to_string())
-            .output()
-            .expect("node runs");
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        serde_json::from_str::<Value>(stdout.lines().last().unwrap_or("{}"))
-            .unwrap_or_else(|e| panic!("{e}: {stdout}"))
-    })
-    .await
-    .unwrap();
-    assert!(report.get("error").is_none(), "{report:#}");
+    let report = drive("overlay_flow.mjs", plan).await;
     assert_eq!(report["code"], 0, "{report:#}");
     assert_eq!(
         report["told"],

@@ -152,7 +152,7 @@ impl Store {
     }
 
     /// Deletes the queued jobs and recording digests of flows being erased.
-    pub(crate) async fn delete_jobs_of(&self, tokens: &[String]) -> StoreResult<u64> {
+    pub(crate) async fn delete_flow_companions(&self, tokens: &[String]) -> StoreResult<u64> {
         let mut deleted = 0;
         for token in tokens {
             deleted += with_pool!(self.db(), |pool| sqlx::query(

@@ -21,7 +21,7 @@ impl Store {
     pub async fn erase_flow(&self, token: &str) -> StoreResult<PurgeReport> {
         let media_objects = self.delete_media(token).await?;
         let tokens = [token.to_string()];
-        self.delete_jobs_of(&tokens).await?;
+        self.delete_flow_companions(&tokens).await?;
         let flows = self.delete_flows(&tokens).await?;
         Ok(PurgeReport {
             flows,
@@ -45,7 +45,7 @@ impl Store {
             for token in &tokens {
                 report.media_objects += self.delete_media(token).await?;
             }
-            self.delete_jobs_of(&tokens).await?;
+            self.delete_flow_companions(&tokens).await?;
             report.flows += self.delete_flows(&tokens).await?;
             if tokens.len() < PURGE_BATCH as usize {
                 break;
