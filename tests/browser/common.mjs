@@ -42,10 +42,10 @@ export async function launch(plan, { denyCamera = false, audio = null, viewport,
 }
 
 export function screenshots(plan, report, { fullPage = true } = {}) {
-  return async (page, label) => {
+  return async (page, label, { viewport = false } = {}) => {
     const n = String(report.pages.length + 1).padStart(2, '0');
     const file = path.join(plan.screenshots, `${plan.name}-${n}-${label}.png`);
-    await page.screenshot({ path: file, fullPage });
+    await page.screenshot({ path: file, fullPage: fullPage && !viewport });
     report.pages.push({ label, url: page.url(), file });
   };
 }

@@ -5,7 +5,7 @@
 //
 // Plan: { startUrl, video, audio?, screenshots, name, lang, viewport: {width, height, mobile},
 //         identity?: { cardFront?, cardBack?, name?, idCard? }, redirectPrefix?,
-//         tamper?: "reuse-challenge" }
+//         tamper?: "reuse-challenge", leaveFlash?: true }
 // Prints one JSON line: { code, finalUrl, pages: [...], ... } or { error }.
 import { launch, screenshots, testid } from './common.mjs';
 
@@ -73,6 +73,22 @@ async function main() {
 
   await page.locator(testid('liveness-start')).waitFor();
   await shot(page, 'liveness');
+  if (await page.locator(testid('flash-notice')).count()) {
+    report.flashNotice = await page.locator(testid('flash-notice')).innerText();
+    if (plan.leaveFlash) {
+      await page.locator(testid('flash-leave')).click();
+      await page.locator(testid('left-message')).waitFor();
+      await shot(page, 'left');
+      report.left = await page.locator(testid('left-message')).innerText();
+      await page.locator(testid('lang-switch')).click();
+      await page.locator(testid('left-message')).waitFor();
+      await shot(page, 'left-other-language');
+      await page.locator(testid('left-continue')).click();
+      await page.waitForURL((u) => !u.href.startsWith(origin), { timeout: 30_000 });
+      report.finalUrl = page.url();
+      return;
+    }
+  }
   report.uploadPath = await page.locator('script[data-upload]').getAttribute('data-upload');
   // Note each prompt and whether the upload showed its progress, as the person saw them.
   await page.evaluate(() => {
@@ -84,6 +100,13 @@ async function main() {
     window.addEventListener('beforeunload', () => sessionStorage.setItem('seen', JSON.stringify(window.__seen)));
   });
   await page.locator(testid('liveness-start')).click();
+  if (report.flashNotice) {
+    // The screen as the person sees it while a colour is shown.
+    await page.locator(`${testid('flash-screen')}:not([hidden])`).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(700);
+    await shot(page, 'flashing', { viewport: true });
+    report.flashColour = await page.locator(testid('flash-screen')).evaluate((e) => e.style.background);
+  }
   if (plan.denyCamera) {
     await page.locator(testid('camera-error')).waitFor({ state: 'visible' });
     report.cameraError = await page.locator(testid('camera-error')).innerText();

@@ -188,5 +188,7 @@ pub fn liveness_code(failure: &LivenessFailure) -> &'static str {
         LivenessFailureKind::VoiceTooQuiet => "FailedOperation.LipVoiceLow",
         LivenessFailureKind::LipsStill => "FailedOperation.LipMoveSmall",
         LivenessFailureKind::NotLive => "FailedOperation.SilentPictureLiveFail",
+        // The API actions never issue a flash challenge; the H5 flow records its 1401.
+        LivenessFailureKind::NoReflection => "FailedOperation.LivessDetectFake",
     }
 }

@@ -223,6 +223,8 @@ pub enum ChallengeSpec {
     Digits(String),
     /// Look at the camera.
     Silent,
+    /// Look at the screen while it shows these colours, one letter each ("rcgmbyr").
+    Flash(String),
 }
 
 /// A challenge the server issued for one attempt of one flow. It takes exactly one recording:
@@ -237,6 +239,10 @@ pub struct IssuedChallenge {
     pub issued_at_ms: i64,
     /// The media name of its recording, once uploaded.
     pub recording: Option<String>,
+    /// For a colour-flash challenge: when (ms from the start of the recording) the page
+    /// reports it showed each colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_at_ms: Option<Vec<u32>>,
 }
 
 impl Flow {
@@ -296,6 +302,7 @@ impl Flow {
             spec,
             issued_at_ms: now_ms,
             recording: None,
+            shown_at_ms: None,
         };
         self.challenge = Some(issued.clone());
         Ok(issued)
@@ -312,12 +319,14 @@ impl Flow {
         now_ms: i64,
         nonce: &str,
         media: String,
+        shown_at_ms: Option<Vec<u32>>,
     ) -> Result<IssuedChallenge, ResultCode> {
         self.ensure_started(now_ms)?;
         let attempt = self.next_attempt();
         match &mut self.challenge {
             Some(c) if c.nonce == nonce && c.attempt == attempt && c.recording.is_none() => {
                 c.recording = Some(media);
+                c.shown_at_ms = shown_at_ms;
                 Ok(c.clone())
             }
             _ => Err(codes::INVALID_BUSINESS_REQUEST),
@@ -500,13 +509,14 @@ mod tests {
             .unwrap();
         assert_eq!(again, first, "a reload shows the same challenge");
         assert_eq!(
-            f.accept_recording(3_000, "n2", "r".into()),
+            f.accept_recording(3_000, "n2", "r".into(), None),
             Err(codes::INVALID_BUSINESS_REQUEST),
             "another nonce is refused"
         );
-        f.accept_recording(3_000, "n1", "rec-1".into()).unwrap();
+        f.accept_recording(3_000, "n1", "rec-1".into(), None)
+            .unwrap();
         assert_eq!(
-            f.accept_recording(3_000, "n1", "rec-again".into()),
+            f.accept_recording(3_000, "n1", "rec-again".into(), None),
             Err(codes::INVALID_BUSINESS_REQUEST),
             "a challenge takes one recording"
         );
@@ -515,7 +525,7 @@ mod tests {
             .unwrap();
         assert!(f.pending_recording().is_none());
         assert_eq!(
-            f.accept_recording(4_000, "n1", "replayed".into()),
+            f.accept_recording(4_000, "n1", "replayed".into(), None),
             Err(codes::INVALID_BUSINESS_REQUEST),
             "an old challenge cannot carry the next attempt"
         );
@@ -523,7 +533,8 @@ mod tests {
             .issue_challenge(4_000, || ("n3".into(), ChallengeSpec::Silent))
             .unwrap();
         assert_eq!((second.attempt, second.nonce.as_str()), (2, "n3"));
-        f.accept_recording(4_000, "n3", "rec-2".into()).unwrap();
+        f.accept_recording(4_000, "n3", "rec-2".into(), None)
+            .unwrap();
         f.record_attempt(5_000, "s2".into(), outcome(1005, None, None))
             .unwrap();
         assert_eq!(f.outcome.map(|o| o.code), Some(1005), "attempts ran out");

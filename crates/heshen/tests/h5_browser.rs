@@ -505,6 +505,12 @@ async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
             1209,
         ),
         (
+            "en-phone-print-flash",
+            once(LivenessKind::Flash, "1,2,3,4"),
+            &print,
+            1401,
+        ),
+        (
             "zh-desktop-no-face",
             once(LivenessKind::Silent, "1,2,3,4"),
             &cartoon,
@@ -536,6 +542,55 @@ async fn a_held_up_photo_and_an_empty_scene_fail_with_their_codes() {
         assert_eq!(result["Text"]["ErrCode"], expected, "{name}: {result:#}");
         assert_eq!(result["Text"]["LiveStatus"], expected);
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flash_check_warns_first_and_lets_the_person_leave() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_people(dir.path()).await;
+    let redirect = integrator().await;
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let rule_id = rule(
+        &server,
+        RuleConfig {
+            liveness: LivenessKind::Flash,
+            compare_source: CompareSource::None,
+            ..RuleConfig::default()
+        },
+    )
+    .await;
+    let (url, token) = detect_auth(&server, &rule_id, Some((FILMED_ID, FILMED_NAME)), &redirect);
+    let mut walk = plan(
+        "zh-phone-flash-leave",
+        &url,
+        &feed,
+        "zh-CN",
+        PHONE,
+        &redirect,
+    );
+    walk["leaveFlash"] = json!(true);
+    let report = browse(walk).await;
+    assert!(
+        report["flashNotice"]
+            .as_str()
+            .is_some_and(|n| n.contains("光敏")),
+        "{report:#}"
+    );
+    assert!(report["left"].as_str().is_some_and(|l| !l.is_empty()));
+    assert_eq!(
+        report["finalUrl"].as_str().unwrap(),
+        format!("{redirect}?token={token}")
+    );
+    let result = python_sdk(
+        &server,
+        "GetDetectInfoEnhanced",
+        json!({"BizToken": token, "RuleId": rule_id, "InfoType": "1"}),
+    );
+    assert_ne!(result["Text"]["ErrCode"], 0, "not verified: {result:#}");
+    assert!(result["Text"]["LivenessDetail"]
+        .as_array()
+        .is_none_or(|d| d.is_empty()));
     server.stop().await;
 }
 

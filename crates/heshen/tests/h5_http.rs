@@ -248,6 +248,163 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flash_recording_needs_a_colour_report_that_fits_its_sequence() {
+    let server = Server::start_with(|s| s.vision = "off".into()).await;
+    let config = RuleConfig {
+        liveness: LivenessKind::Flash,
+        compare_source: CompareSource::None,
+        allow_video_upload: true,
+        ..RuleConfig::default()
+    };
+    let rule = heshen::bootstrap::create_rule(server.state.store(), common::APP, &config)
+        .await
+        .unwrap();
+    let token = detect(&server, &rule).await;
+    let record_url = to_liveness(&server, &token).await;
+    let http = browser();
+    let page = http
+        .get(format!("{}/h5/{token}/liveness", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"flash-notice\""));
+    assert!(page.contains("data-testid=\"flash-leave\""));
+    assert!(
+        !page.contains("data-testid=\"liveness-upload\""),
+        "a file cannot say when each colour was shown"
+    );
+    let colours = page
+        .split("data-colours=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert_eq!(colours.split('|').count(), 7, "{colours}");
+    let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    let sequence = match &stored.flow.challenge.as_ref().unwrap().spec {
+        heshen_core::flow::ChallengeSpec::Flash(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut distinct: Vec<char> = sequence.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 6, "every colour is shown: {sequence}");
+    assert!(
+        sequence.as_bytes().windows(2).all(|w| w[0] != w[1]),
+        "{sequence}"
+    );
+
+    let send = |report: Option<&'static str>| {
+        let mut request = browser()
+            .post(&record_url)
+            .header(CONTENT_TYPE, "video/mp4")
+            .body(video());
+        if let Some(report) = report {
+            request = request.header("X-Heshen-Flash-Shown", report);
+        }
+        request.send()
+    };
+    for (report, says) in [
+        (None, "needs the report"),
+        (Some("500,1100,1700"), "names 3 colour changes"),
+        (
+            Some("500,1100,1200,1800,2400,3000,3600"),
+            "shown for 100 ms",
+        ),
+        (Some("500,1100,x"), "not a list"),
+        (Some("9000,9600,10200,10800,11400,12000,12600"), "too late"),
+    ] {
+        let refused = send(report).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{report:?}");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "InvalidParameter");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{report:?}: {message}");
+    }
+    let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.flow.pending_recording().is_none(), "nothing kept");
+    assert_eq!(server.state.store().jobs_of(&token).await.unwrap(), 0);
+    assert!(server
+        .state
+        .store()
+        .get_media(
+            &token,
+            &format!("recording-1-{}", record_url.rsplit('/').next().unwrap())
+        )
+        .await
+        .unwrap()
+        .is_none());
+
+    let accepted = send(Some("480,1090,1700,2290,2900,3510,4100"))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.flow.pending_recording().unwrap().shown_at_ms,
+        Some(vec![480, 1090, 1700, 2290, 2900, 3510, 4100])
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_way_out_of_the_flash_check_records_nothing_and_returns_to_the_integrator() {
+    let server = Server::start_with(|s| s.vision = "off".into()).await;
+    let config = RuleConfig {
+        liveness: LivenessKind::Flash,
+        compare_source: CompareSource::None,
+        ..RuleConfig::default()
+    };
+    let rule = heshen::bootstrap::create_rule(server.state.store(), common::APP, &config)
+        .await
+        .unwrap();
+    let token = server
+        .sdk()
+        .detect_auth(&heshen_sdk::DetectAuth {
+            rule_id: rule,
+            id_card: Some(ID_CARD.into()),
+            name: Some(NAME.into()),
+            redirect_url: Some("https://app.example/back?x=1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .biz_token;
+    to_liveness(&server, &token).await;
+    let left = browser()
+        .get(format!("{}/h5/{token}/leave", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), StatusCode::OK);
+    let page = left.text().await.unwrap();
+    assert!(page.contains("data-testid=\"left-message\""));
+    assert!(
+        page.contains(&format!(
+            "href=\"https://app.example/back?x=1&#38;token={token}\""
+        )),
+        "{page}"
+    );
+    let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.flow.attempts.is_empty() && stored.flow.outcome.is_none());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_recording_is_judged_after_a_restart() {
     let server = Server::start_with(|s| s.vision = "off".into()).await;
     let rule = silent_rule(&server).await;

@@ -12,7 +12,8 @@ use crate::verify::{self, Failure, Reference, Verdict};
 use heshen_core::codes;
 use heshen_core::flow::{AttemptOutcome, ChallengeSpec, FlowKind, IssuedChallenge};
 use heshen_core::rule::{LivenessKind, RuleConfig};
-use heshen_vision::liveness::{Challenge, LivenessAction};
+use heshen_vision::liveness::flash::{self, FlashColour};
+use heshen_vision::liveness::{Challenge, FlashChallenge, LivenessAction};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 use std::time::Duration;
@@ -35,9 +36,25 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
+/// A colour sequence for the flash check: every colour once, in random order, then more
+/// without showing one colour twice in a row, so each colour's reflection is measured and a
+/// sequence guessed in advance is almost surely wrong.
+fn flash_sequence(rng: &mut impl Rng) -> String {
+    let mut colours = FlashColour::ALL.to_vec();
+    colours.shuffle(rng);
+    while colours.len() < flash::SEQUENCE_LENGTH {
+        let last = colours[colours.len() - 1];
+        let others: Vec<FlashColour> = FlashColour::ALL
+            .into_iter()
+            .filter(|c| *c != last)
+            .collect();
+        colours.push(*others.choose(rng).unwrap_or(&last));
+    }
+    flash::sequence_code(&colours)
+}
+
 /// A new challenge for a rule: `action_count` distinct actions drawn from the rule's, four
-/// digits, or a silent look. Colour flash is refused until its reflection check exists: a
-/// mode the server cannot judge must not be offered as if it could.
+/// digits, a silent look, or a colour sequence.
 fn new_challenge(rule: &RuleConfig) -> ServiceResult<ChallengeSpec> {
     let mut rng = rand::rngs::OsRng;
     match rule.liveness {
@@ -53,9 +70,7 @@ fn new_challenge(rule: &RuleConfig) -> ServiceResult<ChallengeSpec> {
                 .collect(),
         )),
         LivenessKind::Silent => Ok(ChallengeSpec::Silent),
-        LivenessKind::Flash => Err(ServiceError::Invalid(
-            "colour-flash liveness cannot be judged by this server yet; choose another liveness mode for the rule".into(),
-        )),
+        LivenessKind::Flash => Ok(ChallengeSpec::Flash(flash_sequence(&mut rng))),
     }
 }
 
@@ -74,13 +89,40 @@ pub async fn issue_challenge(
     Ok(issued)
 }
 
+/// The page's report of when it showed a flash challenge's colours, checked against the
+/// sequence; `None` for the other challenges, which need no report.
+fn flash_report(spec: &ChallengeSpec, report: Option<&str>) -> ServiceResult<Option<Vec<u32>>> {
+    let ChallengeSpec::Flash(sequence) = spec else {
+        return Ok(None);
+    };
+    let colours = flash::parse_sequence(sequence)
+        .ok_or_else(|| ServiceError::corrupt("challenge", sequence))?;
+    let onsets = report
+        .ok_or_else(|| {
+            ServiceError::Invalid(
+                "a colour-flash recording needs the report of when each colour was shown".into(),
+            )
+        })
+        .and_then(|text| {
+            flash::parse_report(text).ok_or_else(|| {
+                ServiceError::Invalid("the colour report is not a list of milliseconds".into())
+            })
+        })?;
+    flash::check_report(colours.len(), &onsets).map_err(|problem| {
+        ServiceError::Invalid(format!("the colour report is refused: {problem}"))
+    })?;
+    Ok(Some(onsets))
+}
+
 /// Stores the recording for the challenge `nonce` and queues its judging. A nonce that is not
 /// the flow's current challenge, or one that already has its recording, is refused before a
-/// byte is stored (and again, atomically, when the recording is bound).
+/// byte is stored (and again, atomically, when the recording is bound); so is a flash
+/// recording whose colour report does not fit the issued sequence.
 pub async fn submit_recording<S, E>(
     state: &AppState,
     token: &str,
     nonce: &str,
+    flash_shown: Option<&str>,
     chunks: S,
     max_bytes: u64,
 ) -> ServiceResult<()>
@@ -99,10 +141,11 @@ where
     if stored.flow.is_expired(now) {
         return Err(ServiceError::Refused(codes::TOKEN_EXPIRED));
     }
+    let shown_at_ms = flash_report(&challenge.spec, flash_shown)?;
     let media = format!("recording-{}-{}", challenge.attempt, nonce);
     flows::put_media_stream(state, token, &media, chunks, max_bytes).await?;
     flows::update(state, token, FlowKind::Detect, |flow, now| {
-        flow.accept_recording(now, nonce, media.clone())
+        flow.accept_recording(now, nonce, media.clone(), shown_at_ms.clone())
     })
     .await?;
     state
@@ -141,8 +184,8 @@ pub fn progress(stored: &StoredFlow) -> Progress {
     }
 }
 
-fn vision_challenge(spec: &ChallengeSpec) -> ServiceResult<Challenge> {
-    Ok(match spec {
+fn vision_challenge(issued: &IssuedChallenge) -> ServiceResult<Challenge> {
+    Ok(match &issued.spec {
         ChallengeSpec::Actions(codes) => Challenge::Actions(
             LivenessAction::parse_sequence(codes)
                 .filter(|a| !a.is_empty())
@@ -150,6 +193,17 @@ fn vision_challenge(spec: &ChallengeSpec) -> ServiceResult<Challenge> {
         ),
         ChallengeSpec::Digits(digits) => Challenge::Digits(digits.clone()),
         ChallengeSpec::Silent => Challenge::Silent,
+        ChallengeSpec::Flash(sequence) => Challenge::Flash(FlashChallenge {
+            colours: flash::parse_sequence(sequence)
+                .ok_or_else(|| ServiceError::corrupt("challenge", sequence))?,
+            onsets_s: issued
+                .shown_at_ms
+                .as_ref()
+                .ok_or_else(|| ServiceError::corrupt("challenge", "flash without its report"))?
+                .iter()
+                .map(|&ms| ms as f32 / 1000.0)
+                .collect(),
+        }),
     })
 }
 
@@ -250,7 +304,7 @@ pub async fn judge_pending(state: &AppState, token: &str) -> ServiceResult<()> {
             verify::verify_recording(
                 vision,
                 video,
-                vision_challenge(&challenge.spec)?,
+                vision_challenge(&challenge)?,
                 reference,
                 settings.sim_threshold as f32,
                 EXTRA_FRAMES,

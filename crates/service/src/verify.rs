@@ -202,7 +202,7 @@ pub async fn verify_recording(
                 .info
                 .duration_s
                 .unwrap_or_else(|| decoded.frame_times.last().copied().unwrap_or(0.0));
-            let analysis = engine.analyse_frames(&decoded.frames, &ActionThresholds::default())?;
+            let analysis = engine.analyse_video(&decoded, &ActionThresholds::default())?;
             if let Err(failure) = decide(&analysis, duration, &challenge, decoded.audio.as_deref())
             {
                 return Ok(Verdict::failed(Failure::Liveness(failure)));

@@ -333,6 +333,10 @@ pub struct SequenceAnalysis {
     pub max_faces: usize,
     /// Frame best suited for comparison (frontal, sharp, large), if any frame had a face.
     pub best_frame: Option<usize>,
+    /// The light on the face and around it in each frame, for the colour-flash check.
+    pub light: Vec<Option<crate::liveness::flash::LightSample>>,
+    /// Presentation time (s) of each frame; empty when the frames came without times.
+    pub frame_times: Vec<f32>,
 }
 
 impl Engine {
@@ -415,6 +419,7 @@ impl Engine {
     ) -> Result<SequenceAnalysis> {
         let mut findings = Vec::with_capacity(frames.len());
         let mut landmarks = Vec::with_capacity(frames.len());
+        let mut light = Vec::with_capacity(frames.len());
         for frame in frames {
             let mut faces = self.detect_aligned(frame, self.config.principal_min_face_fraction)?;
             if faces.is_empty() {
@@ -429,10 +434,14 @@ impl Engine {
             let (face, signals) = if competing == 1 {
                 let face = faces.swap_remove(0).0;
                 let (signals, points) = self.signals_and_points(frame, &face)?;
+                light.push(crate::liveness::flash::light_sample(
+                    frame, &points, &face.bbox,
+                ));
                 landmarks.push(Some(points));
                 (Some(face), Some(signals))
             } else {
                 landmarks.push(None);
+                light.push(None);
                 (None, None)
             };
             findings.push(FrameFinding {
@@ -458,7 +467,20 @@ impl Engine {
             actions,
             max_faces,
             best_frame,
+            light,
+            frame_times: Vec::new(),
         })
+    }
+
+    /// [`Self::analyse_frames`] of a decoded video, keeping its frame times.
+    pub fn analyse_video(
+        &self,
+        video: &crate::video::DecodedVideo,
+        thresholds: &crate::liveness::ActionThresholds,
+    ) -> Result<SequenceAnalysis> {
+        let mut analysis = self.analyse_frames(&video.frames, thresholds)?;
+        analysis.frame_times = video.frame_times.clone();
+        Ok(analysis)
     }
 }
 

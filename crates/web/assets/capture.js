@@ -10,6 +10,7 @@ const digits = $('liveness-digits');
 const progress = $('upload-progress');
 const problem = $('camera-error');
 const fallback = $('liveness-upload');
+const screen = $('flash-screen');
 
 // iOS Safari records MP4/H.264; Chrome and Firefox WebM.
 const TYPES = [
@@ -36,23 +37,53 @@ function recorderType() {
   return TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || null;
 }
 
-function record(stream, type, ms) {
+// `onStart(t0)` runs when the recorder has started, with its clock origin.
+function record(stream, type, ms, onStart) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     const recorder = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 1_200_000 });
     recorder.ondataavailable = (e) => { if (e.data && e.data.size) chunks.push(e.data); };
     recorder.onerror = (e) => reject(e.error || new Error('recorder error'));
     recorder.onstop = () => resolve(new Blob(chunks, { type }));
+    recorder.onstart = () => { if (onStart) onStart(performance.now()); };
     recorder.start(250);
     setTimeout(() => recorder.state !== 'inactive' && recorder.stop(), ms);
   });
 }
 
-function upload(blob) {
+// Fills the screen with each colour in turn from `t0` (+500 ms lead-in) and reports, for
+// each, when it was painted (ms since t0): the server compares that with the light on the face.
+function flashColours(t0) {
+  const colours = cfg.colours.split('|');
+  const each = Number(cfg.colourMs);
+  const shown = [];
+  document.body.classList.add('flashing');
+  screen.hidden = false;
+  return new Promise((resolve) => {
+    colours.forEach((colour, i) => {
+      setTimeout(() => {
+        screen.style.background = colour;
+        // The colour is on screen at the frame after the one it was set in.
+        requestAnimationFrame(() => requestAnimationFrame(() => {
+          shown[i] = Math.round(performance.now() - t0);
+        }));
+      }, 500 + i * each);
+    });
+    setTimeout(() => {
+      screen.hidden = true;
+      screen.style.background = '';
+      document.body.classList.remove('flashing');
+      resolve(shown);
+    }, 500 + colours.length * each);
+  });
+}
+
+function upload(blob, shown) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', cfg.upload);
     xhr.setRequestHeader('Content-Type', blob.type.split(';')[0] || 'video/webm');
+    if (shown) xhr.setRequestHeader('X-Heshen-Flash-Shown', shown.join(','));
     progress.hidden = false;
     progress.value = 0;
     xhr.upload.onprogress = (e) => {
@@ -68,11 +99,11 @@ function upload(blob) {
   });
 }
 
-async function uploadWithRetry(blob) {
+async function uploadWithRetry(blob, shown) {
   let last;
   for (let i = 0; i < 3; i += 1) {
     try {
-      return await upload(blob);
+      return await upload(blob, shown);
     } catch (e) {
       last = e;
       // A refusal (used challenge, too large) will not change on retry.
@@ -98,6 +129,7 @@ function promptSchedule() {
     return prompts.map((text, i) => [i * slot, text]);
   }
   if (cfg.kind === 'digits') return [[0, cfg.digitsPrompt]];
+  if (cfg.kind === 'flash') return [[0, cfg.flashPrompt]];
   return [[0, cfg.silent]];
 }
 
@@ -133,16 +165,21 @@ async function run() {
     const schedule = promptSchedule();
     schedule.forEach(([at, text]) => setTimeout(() => say(text), at));
     document.body.classList.add('recording');
-    const blob = await record(stream, type, Number(cfg.seconds) * 1000);
+    let flashed = null;
+    const blob = await record(stream, type, Number(cfg.seconds) * 1000, (t0) => {
+      if (cfg.kind === 'flash') flashed = flashColours(t0);
+    });
     document.body.classList.remove('recording');
     stream.getTracks().forEach((t) => t.stop());
     if (!blob.size) throw new Error('empty recording');
+    const shown = flashed ? await flashed : null;
     say(cfg.uploading);
-    const answer = await uploadWithRetry(blob);
+    const answer = await uploadWithRetry(blob, shown);
     window.location.assign(answer.next || cfg.next);
   } catch (err) {
     stream.getTracks().forEach((t) => t.stop());
-    document.body.classList.remove('recording');
+    document.body.classList.remove('recording', 'flashing');
+    if (screen) screen.hidden = true;
     if (err && err.message && err.message.startsWith('{')) {
       try {
         fail(JSON.parse(err.message).error.message);

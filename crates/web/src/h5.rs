@@ -22,6 +22,7 @@ use heshen_service::capture::{self, CardProblem, IdentityRefusal};
 use heshen_service::flows::{self, StoredFlow};
 use heshen_service::state::RuleEntry;
 use heshen_service::ServiceError;
+use heshen_vision::liveness::flash;
 use heshen_vision::ocr::CardSide;
 use serde::Deserialize;
 use serde_json::json;
@@ -498,6 +499,9 @@ fn json_service_error(err: &ServiceError) -> Response {
         ServiceError::Refused(code) => {
             json_error(StatusCode::CONFLICT, &code.code.to_string(), code.message)
         }
+        ServiceError::Invalid(message) => {
+            json_error(StatusCode::BAD_REQUEST, "InvalidParameter", message)
+        }
         ServiceError::UploadTooLarge(_) => json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &codes::VIDEO_SIZE_ERROR.code.to_string(),
@@ -599,6 +603,7 @@ fn liveness_page(
 ) -> Response {
     let t = lang.texts();
     let base = base(token);
+    let mut colours = String::new();
     let (kind, intro, actions, prompts, digits, seconds) = match &challenge.spec {
         ChallengeSpec::Actions(codes) => {
             let list: Vec<&str> = codes.split(',').collect();
@@ -629,6 +634,20 @@ fn liveness_page(
             String::new(),
             3,
         ),
+        ChallengeSpec::Flash(sequence) => {
+            let shown = flash::parse_sequence(sequence).unwrap_or_default();
+            colours = shown.iter().map(|c| c.css()).collect::<Vec<_>>().join("|");
+            // A lead-in, the colours, and a moment after the last.
+            let ms = 500 + flash::COLOUR_MS * shown.len() as u32 + 500;
+            (
+                "flash",
+                t.liveness_intro_flash,
+                String::new(),
+                String::new(),
+                String::new(),
+                ms.div_ceil(1000),
+            )
+        }
     };
     pages::html(
         StatusCode::OK,
@@ -642,8 +661,11 @@ fn liveness_page(
             prompts,
             digits,
             seconds,
+            colours,
+            colour_ms: flash::COLOUR_MS,
             attempts_left: stored.flow.attempts_left(),
-            allow_upload: rule.allow_video_upload,
+            // A file cannot say when the screen showed which colour.
+            allow_upload: rule.allow_video_upload && kind != "flash",
         },
     )
 }
@@ -664,6 +686,43 @@ pub async fn liveness(State(web): State<Web>, page: FlowPage) -> Response {
         Err(err) => service_problem(lang, &token, &err),
     };
     speech.finish(response)
+}
+
+/// The header a colour-flash upload carries: when (ms from the start of the recording) the
+/// page showed each colour, comma-separated.
+pub const FLASH_REPORT_HEADER: &str = "x-heshen-flash-shown";
+
+/// `GET /h5/{token}/leave`: the person chose not to take the check (the photosensitivity
+/// notice's way out). Nothing is recorded; the flow stays unfinished, and the button goes
+/// back to the integrator as the end of a flow does, so the app is not left waiting.
+pub async fn leave(page: FlowPage) -> Response {
+    let FlowPage {
+        speech,
+        token,
+        stored,
+        rule,
+    } = page;
+    let lang = speech.lang;
+    if stored.flow.stage == Stage::Finished {
+        return speech.finish(go(&token, "result"));
+    }
+    let back = stored
+        .flow
+        .request
+        .redirect_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|mut target| {
+            target.query_pairs_mut().append_pair("token", &token);
+            target.to_string()
+        });
+    speech.finish(pages::html(
+        StatusCode::OK,
+        &pages::Left {
+            c: chrome(lang, &stored, &rule.config, "leave", 0),
+            back,
+        },
+    ))
 }
 
 /// `POST /h5/{token}/liveness/{nonce}`: the recording of that challenge, streamed to storage.
@@ -705,11 +764,15 @@ pub async fn recording_upload(
             "send the recording as video/*",
         );
     }
+    let flash_shown = headers
+        .get(FLASH_REPORT_HEADER)
+        .and_then(|v| v.to_str().ok());
     let stream = body.into_data_stream().map_err(|e| e.to_string());
     match attempts::submit_recording(
         &web.state,
         &token,
         &nonce,
+        flash_shown,
         Box::pin(stream),
         web.config.max_recording_bytes,
     )

@@ -79,6 +79,7 @@ pub fn router(web: Web) -> Router {
             post(h5::card_upload).layer(DefaultBodyLimit::max(card_limit)),
         )
         .route("/h5/{token}/liveness", get(h5::liveness))
+        .route("/h5/{token}/leave", get(h5::leave))
         .route("/h5/{token}/liveness/{nonce}", post(h5::recording_upload))
         .route("/h5/{token}/processing", get(h5::processing))
         .route("/h5/{token}/status", get(h5::status))

@@ -54,7 +54,8 @@ pages!(
     Liveness,
     Processing,
     ResultPage,
-    Problem
+    Problem,
+    Left
 );
 
 #[derive(Template)]
@@ -99,8 +100,19 @@ pub struct Liveness {
     pub prompts: String,
     pub digits: String,
     pub seconds: u32,
+    /// For colour flash: the CSS colours in order, `|`-separated, each shown `colour_ms`.
+    pub colours: String,
+    pub colour_ms: u32,
     pub attempts_left: u8,
     pub allow_upload: bool,
+}
+
+#[derive(Template)]
+#[template(path = "left.html")]
+pub struct Left {
+    pub c: Chrome,
+    /// Back to the integrator, with the token, when DetectAuth named a RedirectUrl.
+    pub back: Option<String>,
 }
 
 #[derive(Template)]

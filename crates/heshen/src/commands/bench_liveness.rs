@@ -8,7 +8,7 @@ use clap::Args;
 use hdrhistogram::Histogram;
 use heshen_service::verify::{self, Reference};
 use heshen_service::vision::Vision;
-use heshen_vision::liveness::{Challenge, LivenessAction};
+use heshen_vision::liveness::{flash, Challenge, FlashChallenge, LivenessAction};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -77,6 +77,17 @@ pub async fn run(args: LivenessArgs, vision: Vision) -> anyhow::Result<()> {
             &reference,
         ),
         ("silent", Challenge::Silent, &clip, &reference),
+        // The clip was not filmed under a flashing screen, so its verdict is 1401 and the
+        // comparison does not run: the time is decoding, analysis and the reflection measure.
+        (
+            "colour flash",
+            Challenge::Flash(FlashChallenge {
+                colours: flash::parse_sequence("rcgmbyr").unwrap_or_default(),
+                onsets_s: (0..7).map(|k| 0.2 + 0.5 * k as f32).collect(),
+            }),
+            &clip,
+            &reference,
+        ),
         (
             "digits (voice + lips)",
             Challenge::Digits("1234".into()),

@@ -2,6 +2,7 @@
 //! advisory passive anti-spoof scores.
 
 pub mod eyes;
+pub mod flash;
 pub mod mesh;
 pub mod passive;
 pub mod rigidity;
@@ -14,4 +15,5 @@ pub use signals::FrameSignals;
 /// The outer eye corners of the mesh, whose distance scales landmark motion.
 pub const EYE_CORNERS: (usize, usize) = (33, 263);
 pub mod verdict;
-pub use verdict::{decide, Challenge, LivenessFailure, LivenessFailureKind};
+pub use flash::{FlashColour, FlashReport};
+pub use verdict::{decide, Challenge, FlashChallenge, LivenessFailure, LivenessFailureKind};

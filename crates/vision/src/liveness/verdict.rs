@@ -3,11 +3,20 @@
 //! The decision rests on the challenge the server issued (actions to perform, digits to
 //! read); the passive anti-spoof scores are too unreliable on genuine photos to decide alone.
 
+use super::flash::{self, FlashColour};
 use super::sequence::{ActionReport, LivenessAction};
 use crate::engine::SequenceAnalysis;
 
+/// A colour-flash challenge as the page answered it: the colours the server issued and when
+/// (seconds from the start of the recording) the page reports it showed each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlashChallenge {
+    pub colours: Vec<FlashColour>,
+    pub onsets_s: Vec<f32>,
+}
+
 /// The challenge a liveness video answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Challenge {
     /// Perform these actions in this order (GetActionSequence).
     Actions(Vec<LivenessAction>),
@@ -15,6 +24,8 @@ pub enum Challenge {
     Digits(String),
     /// Look at the camera for a couple of seconds.
     Silent,
+    /// Look at the screen while it flashes these colours.
+    Flash(FlashChallenge),
 }
 
 /// Why a recording did not pass for a live person answering the challenge.
@@ -37,6 +48,8 @@ pub enum LivenessFailureKind {
     LipsStill,
     /// The face does not move like a live person (photo or screen replay).
     NotLive,
+    /// The face did not reflect the issued colour sequence.
+    NoReflection,
 }
 
 /// A failed liveness check: what failed, its verification result code (RESULT_CODES.md) and
@@ -129,7 +142,7 @@ pub fn decide(
         let code = match challenge {
             Challenge::Actions(_) => (LivenessFailureKind::NoFaceForActions, 1210),
             Challenge::Digits(_) => (LivenessFailureKind::NoFaceWhileReading, 1102),
-            Challenge::Silent => (LivenessFailureKind::NoFaceSilent, 1004),
+            Challenge::Silent | Challenge::Flash(_) => (LivenessFailureKind::NoFaceSilent, 1004),
         };
         return Err(fail(
             code.0,
@@ -186,6 +199,21 @@ pub fn decide(
             }
         }
         Challenge::Silent => {}
+        Challenge::Flash(issued) => {
+            let report = flash::measure(
+                &analysis.light,
+                &analysis.frame_times,
+                &issued.colours,
+                &issued.onsets_s,
+            );
+            if !report.follows() {
+                return Err(fail(
+                    LivenessFailureKind::NoReflection,
+                    1401,
+                    "the face did not reflect the colours the screen showed",
+                ));
+            }
+        }
     }
     if !has_natural_motion(report) {
         return Err(fail(
@@ -226,6 +254,8 @@ mod tests {
             actions: report,
             max_faces: faces,
             best_frame: Some(0),
+            light: Vec::new(),
+            frame_times: Vec::new(),
         }
     }
 
