@@ -9,7 +9,9 @@ use crate::outbound::FetchError;
 use crate::vision::Vision;
 use heshen_core::codes::{self, ResultCode};
 use heshen_vision::image_input::encode_jpeg;
-use heshen_vision::liveness::{decide, ActionThresholds, Challenge, LivenessFailure};
+use heshen_vision::liveness::{
+    decide, ActionThresholds, Challenge, LivenessAction, LivenessFailure,
+};
 use heshen_vision::video::{decode_video_bytes, VideoOptions};
 use heshen_vision::{Embedding, Engine, VisionError};
 
@@ -192,9 +194,23 @@ pub async fn verify_recording(
 ) -> ServiceResult<Verdict> {
     let result = vision
         .run(move |engine| {
+            // A blink lasts 100–300 ms: a blink challenge is read at 30 fps (its frames in
+            // between for the eyes only, see `Engine::analyse_video`).
+            let blink =
+                matches!(&challenge, Challenge::Actions(a) if a.contains(&LivenessAction::Blink));
             let options = VideoOptions {
                 with_audio: matches!(challenge, Challenge::Digits(_)),
                 reject_longer_than_s: Some(20.0),
+                fps: if blink {
+                    30.0
+                } else {
+                    VideoOptions::default().fps
+                },
+                max_frames: if blink {
+                    420
+                } else {
+                    VideoOptions::default().max_frames
+                },
                 ..VideoOptions::default()
             };
             let decoded = decode_video_bytes(&video, &options)?;
@@ -210,7 +226,8 @@ pub async fn verify_recording(
             let Some(best) = analysis.best_frame else {
                 return Ok(Verdict::failed(Failure::NoBestFrame));
             };
-            let best_image = &decoded.frames[best];
+            let source = |i: usize| &decoded.frames[analysis.source_frames[i]];
+            let best_image = source(best);
             let mut verdict = match &reference {
                 Some(reference) => judged(similarity(engine, best_image, reference)?, threshold),
                 None => Verdict {
@@ -230,7 +247,7 @@ pub async fn verify_recording(
             // No extra frames asked for: `checked_div` by zero is `None`.
             if let Some(stride) = with_face.len().checked_div(extra_frames) {
                 for &i in with_face.iter().step_by(stride.max(1)).take(extra_frames) {
-                    verdict.frames.push(encode_jpeg(&decoded.frames[i], 85)?);
+                    verdict.frames.push(encode_jpeg(source(i), 85)?);
                 }
             }
             Ok(verdict)

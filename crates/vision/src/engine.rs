@@ -337,6 +337,10 @@ pub struct SequenceAnalysis {
     pub light: Vec<Option<crate::liveness::flash::LightSample>>,
     /// Presentation time (s) of each frame; empty when the frames came without times.
     pub frame_times: Vec<f32>,
+    /// Index in the decoded video of each analysed frame.
+    pub source_frames: Vec<usize>,
+    /// (time s, eye openness) of every decoded frame whose eyes were read, analysed or not.
+    pub eyes: Vec<(f32, f32)>,
 }
 
 impl Engine {
@@ -417,6 +421,17 @@ impl Engine {
         frames: &[RgbImage],
         thresholds: &crate::liveness::ActionThresholds,
     ) -> Result<SequenceAnalysis> {
+        let frames: Vec<&RgbImage> = frames.iter().collect();
+        Ok(self.analyse_each(&frames, thresholds)?.0)
+    }
+
+    /// The analysis of `frames`, with each frame's mesh landmarks.
+    #[allow(clippy::type_complexity)]
+    fn analyse_each(
+        &self,
+        frames: &[&RgbImage],
+        thresholds: &crate::liveness::ActionThresholds,
+    ) -> Result<(SequenceAnalysis, Vec<Option<Vec<(f32, f32)>>>)> {
         let mut findings = Vec::with_capacity(frames.len());
         let mut landmarks = Vec::with_capacity(frames.len());
         let mut light = Vec::with_capacity(frames.len());
@@ -462,26 +477,82 @@ impl Engine {
             .filter_map(|(i, f)| f.face.as_ref().map(|face| (i, frame_suitability(face))))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i);
-        Ok(SequenceAnalysis {
+        let source_frames = (0..findings.len()).collect();
+        let analysis = SequenceAnalysis {
             frames: findings,
             actions,
             max_faces,
             best_frame,
             light,
             frame_times: Vec::new(),
-        })
+            source_frames,
+            eyes: Vec::new(),
+        };
+        Ok((analysis, landmarks))
     }
 
-    /// [`Self::analyse_frames`] of a decoded video, keeping its frame times.
+    /// The analysis of a decoded video with its frame times. A video decoded faster than
+    /// [`ANALYSIS_FPS`] (for a blink challenge) is analysed at that rate, and the frames in
+    /// between are read for eye openness only, with the landmarks of the analysed frame before
+    /// them: blinks are shorter than the analysis rate can see, eyes move little in 33 ms.
     pub fn analyse_video(
         &self,
         video: &crate::video::DecodedVideo,
         thresholds: &crate::liveness::ActionThresholds,
     ) -> Result<SequenceAnalysis> {
-        let mut analysis = self.analyse_frames(&video.frames, thresholds)?;
-        analysis.frame_times = video.frame_times.clone();
+        let stride = analysis_stride(&video.frame_times);
+        let picked: Vec<usize> = (0..video.frames.len()).step_by(stride).collect();
+        let frames: Vec<&RgbImage> = picked.iter().map(|&i| &video.frames[i]).collect();
+        let (mut analysis, landmarks) = self.analyse_each(&frames, thresholds)?;
+        let time = |i: usize| {
+            video
+                .frame_times
+                .get(i)
+                .copied()
+                .unwrap_or(i as f32 / crate::liveness::sequence::NOMINAL_FPS)
+        };
+        analysis.frame_times = picked.iter().map(|&i| time(i)).collect();
+        let mut eyes = Vec::new();
+        for (k, &i) in picked.iter().enumerate() {
+            let signals = analysis.frames[k]
+                .signals
+                .filter(|s| s.presence >= thresholds.min_presence);
+            let (Some(signals), Some(points)) = (signals, &landmarks[k]) else {
+                continue;
+            };
+            if let Some(e) = signals.eye_openness {
+                eyes.push((time(i), e));
+            }
+            let mesh: Vec<crate::liveness::mesh::MeshPoint> = points
+                .iter()
+                .map(|&(x, y)| crate::liveness::mesh::MeshPoint { x, y, z: 0.0 })
+                .collect();
+            for j in i + 1..(i + stride).min(video.frames.len()) {
+                if let Some(e) = crate::liveness::eyes::eye_openness(&video.frames[j], &mesh) {
+                    eyes.push((time(j), e));
+                }
+            }
+        }
+        analysis
+            .actions
+            .retime_blink(&eyes, &analysis.frame_times, thresholds);
+        analysis.source_frames = picked;
+        analysis.eyes = eyes;
         Ok(analysis)
     }
+}
+
+/// Frames a second the full face analysis runs at.
+pub const ANALYSIS_FPS: f32 = 15.0;
+
+/// Every how many decoded frames one is analysed in full.
+fn analysis_stride(times: &[f32]) -> usize {
+    if times.len() < 3 {
+        return 1;
+    }
+    let span = times[times.len() - 1] - times[0];
+    let fps = (times.len() - 1) as f32 / span.max(1e-3);
+    ((fps / ANALYSIS_FPS).round() as usize).max(1)
 }
 
 /// Higher for faces better suited to comparison: sharp, frontal, large, no quality issues.

@@ -83,11 +83,11 @@ fn painted_shut_eyes_read_shut_on_real_faces() {
                 t.min_open_eye
             ));
         }
-        if c >= o * t.blink_dip {
+        if c > o * (1.0 - t.blink_drop) {
             failures.push(format!(
-                "{what}: shut eyes read {c:.3}, not below {:.3} (blink dip {} of {o:.3})",
-                o * t.blink_dip,
-                t.blink_dip
+                "{what}: shut eyes read {c:.3}, not below {:.3} (a blink's drop is {} of {o:.3})",
+                o * (1.0 - t.blink_drop),
+                t.blink_drop
             ));
         }
     }
@@ -190,7 +190,7 @@ fn check_blink_and_control(
     assert_eq!(a.frames_with_face, a.frames);
     assert!(!a.blinked, "{what}: blink reported without one: {a:?}");
     assert!(
-        a.min_eye_openness >= a.open_eye_level * ActionThresholds::default().blink_dip,
+        a.min_eye_openness >= a.open_eye_level * (1.0 - ActionThresholds::default().blink_drop),
         "{what}: open eyes dipped to {} of level {}",
         a.min_eye_openness,
         a.open_eye_level

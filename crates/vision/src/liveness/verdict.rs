@@ -256,6 +256,8 @@ mod tests {
             best_frame: Some(0),
             light: Vec::new(),
             frame_times: Vec::new(),
+            source_frames: Vec::new(),
+            eyes: Vec::new(),
         }
     }
 
