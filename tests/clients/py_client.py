@@ -31,6 +31,8 @@ def main():
                     help="seconds added to the clock the SDK signs with (stale signatures)")
     ap.add_argument("--nonce", type=int, default=None,
                     help="force the v1 Nonce (replay tests)")
+    ap.add_argument("--at", type=int, default=None,
+                    help="sign at this Unix time (replay tests: the same request again)")
     ap.add_argument("action")
     ap.add_argument("fields", nargs="?", default="{}")
     a = ap.parse_args()
@@ -48,6 +50,8 @@ def main():
     if a.time_offset:
         real_time = time.time
         time.time = lambda: real_time() + a.time_offset
+    if a.at is not None:
+        time.time = lambda: float(a.at)
     if a.nonce is not None:
         import random
         random.randint = lambda lo, hi: a.nonce

@@ -584,11 +584,15 @@ async fn authenticate_v1(
     ) {
         return Err(signature_failure());
     }
-    // Checked only after the signature so nobody can burn another caller's nonces.
+    // Checked only after the signature so nobody can burn another caller's nonces. A replay
+    // is the same signed request, so it repeats the Timestamp too; keying on both keeps the
+    // official SDKs' 16-bit random nonces (Node's `Math.random() * 65535`) from colliding
+    // between requests of different seconds.
     let window_ms = gateway.config().signature_window.as_millis() as i64;
+    let seen = format!("{timestamp}:{nonce}");
     let fresh = state
         .store()
-        .remember_nonce(secret_id, nonce, timestamp * 1000 + window_ms)
+        .remember_nonce(secret_id, &seen, timestamp * 1000 + window_ms)
         .await
         .map_err(|e| service_error(e.into()))?;
     if !fresh {

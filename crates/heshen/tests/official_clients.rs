@@ -93,6 +93,8 @@ struct Opts {
     time_offset: i64,
     /// Fixed v1 Nonce (Python only).
     nonce: Option<u64>,
+    /// Fixed signing time, Unix seconds (Python only).
+    at: Option<i64>,
 }
 
 fn scrub_proxies(cmd: &mut Command) {
@@ -131,6 +133,9 @@ async fn call_with(
                 .arg(format!("--time-offset={}", opts.time_offset));
             if let Some(nonce) = opts.nonce {
                 cmd.arg(format!("--nonce={nonce}"));
+            }
+            if let Some(at) = opts.at {
+                cmd.arg(format!("--at={at}"));
             }
             cmd.arg(action).arg(&fields_json);
             cmd
@@ -830,8 +835,14 @@ async fn v1_nonce_replay_is_refused() {
             sign,
             method: "POST",
         };
+        // A replay is the same signed request again: same Nonce, same Timestamp.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         let opts = Opts {
             nonce: Some(nonce),
+            at: Some(now),
             ..Opts::default()
         };
         let first = call_with(client, &server, &creds, "GetLiveCode", json!({}), &opts).await;
