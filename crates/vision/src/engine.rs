@@ -493,8 +493,9 @@ impl Engine {
 
     /// The analysis of a decoded video with its frame times. A video decoded faster than
     /// [`ANALYSIS_FPS`] (for a blink challenge) is analysed at that rate, and the frames in
-    /// between are read for eye openness only, with the landmarks of the analysed frame before
-    /// them: blinks are shorter than the analysis rate can see, eyes move little in 33 ms.
+    /// between are read for eye openness only, with landmarks interpolated between the analysed
+    /// frames around them: blinks are shorter than the analysis rate can see, and the eyes'
+    /// place changes little in 33 ms.
     pub fn analyse_video(
         &self,
         video: &crate::video::DecodedVideo,
@@ -523,11 +524,23 @@ impl Engine {
             if let Some(e) = signals.eye_openness {
                 eyes.push((time(i), e));
             }
-            let mesh: Vec<crate::liveness::mesh::MeshPoint> = points
-                .iter()
-                .map(|&(x, y)| crate::liveness::mesh::MeshPoint { x, y, z: 0.0 })
-                .collect();
+            // The frames in between take the landmarks moved part of the way towards the next
+            // analysed frame's, when it has a face: a head in motion carries its eyes along.
+            let next = landmarks.get(k + 1).and_then(Option::as_ref);
             for j in i + 1..(i + stride).min(video.frames.len()) {
+                let share = (j - i) as f32 / stride as f32;
+                let mesh: Vec<crate::liveness::mesh::MeshPoint> = points
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &(x, y))| {
+                        let (tx, ty) = next.and_then(|p| p.get(n)).copied().unwrap_or((x, y));
+                        crate::liveness::mesh::MeshPoint {
+                            x: x + (tx - x) * share,
+                            y: y + (ty - y) * share,
+                            z: 0.0,
+                        }
+                    })
+                    .collect();
                 if let Some(e) = crate::liveness::eyes::eye_openness(&video.frames[j], &mesh) {
                     eyes.push((time(j), e));
                 }

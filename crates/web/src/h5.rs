@@ -706,16 +706,7 @@ pub async fn leave(page: FlowPage) -> Response {
     if stored.flow.stage == Stage::Finished {
         return speech.finish(go(&token, "result"));
     }
-    let back = stored
-        .flow
-        .request
-        .redirect_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|mut target| {
-            target.query_pairs_mut().append_pair("token", &token);
-            target.to_string()
-        });
+    let back = back_to_integrator(&stored, &token);
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::Left {
@@ -905,17 +896,16 @@ pub async fn continue_to_integrator(
     if stored.flow.stage != Stage::Finished {
         return go(&token, step_of(&stored, &rule.config));
     }
-    match stored
-        .flow
-        .request
-        .redirect_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-    {
-        Some(mut target) => {
-            target.query_pairs_mut().append_pair("token", &token);
-            Redirect::to(target.as_str()).into_response()
-        }
+    match back_to_integrator(&stored, &token) {
+        Some(target) => Redirect::to(&target).into_response(),
         None => go(&token, "result"),
     }
+}
+
+/// DetectAuth's `RedirectUrl` with `token=<BizToken>` added to its query, as FaceID sends the
+/// person back; `None` when there is none.
+fn back_to_integrator(stored: &StoredFlow, token: &str) -> Option<String> {
+    let mut target = url::Url::parse(stored.flow.request.redirect_url.as_deref()?).ok()?;
+    target.query_pairs_mut().append_pair("token", token);
+    Some(target.into())
 }

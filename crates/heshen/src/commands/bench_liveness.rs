@@ -76,6 +76,12 @@ pub async fn run(args: LivenessArgs, vision: Vision) -> anyhow::Result<()> {
             &clip,
             &reference,
         ),
+        (
+            "action (blink, 30 fps)",
+            Challenge::Actions(vec![LivenessAction::Blink]),
+            &clip,
+            &reference,
+        ),
         ("silent", Challenge::Silent, &clip, &reference),
         // The clip was not filmed under a flashing screen, so its verdict is 1401 and the
         // comparison does not run: the time is decoding, analysis and the reflection measure.
