@@ -76,6 +76,11 @@ async fn detect(server: &Server, rule: &str) -> String {
 
 /// Opens the flow and consents; returns the recording URL of the issued challenge.
 async fn to_liveness(server: &Server, token: &str) -> String {
+    to_liveness_page(server, token).await.0
+}
+
+/// Opens the flow and consents; returns the recording URL and the liveness page.
+async fn to_liveness_page(server: &Server, token: &str) -> (String, String) {
     let http = browser();
     let start = http
         .get(format!("{}/h5/start?token={token}", server.url))
@@ -105,7 +110,7 @@ async fn to_liveness(server: &Server, token: &str) -> String {
         .and_then(|rest| rest.split('"').next())
         .expect("the liveness page names its upload URL")
         .to_string();
-    format!("{}{upload}", server.url)
+    (format!("{}{upload}", server.url), page)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,16 +265,7 @@ async fn a_flash_recording_needs_a_colour_report_that_fits_its_sequence() {
         .await
         .unwrap();
     let token = detect(&server, &rule).await;
-    let record_url = to_liveness(&server, &token).await;
-    let http = browser();
-    let page = http
-        .get(format!("{}/h5/{token}/liveness", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (record_url, page) = to_liveness_page(&server, &token).await;
     assert!(page.contains("data-testid=\"flash-notice\""));
     assert!(page.contains("data-testid=\"flash-leave\""));
     assert!(
