@@ -385,6 +385,23 @@ impl Engine {
         ))
     }
 
+    /// What a liveness series keeps of one frame's face: its signals, its mesh landmarks and
+    /// the light on it.
+    #[allow(clippy::type_complexity)]
+    fn measured(
+        &self,
+        frame: &RgbImage,
+        face: &Face,
+    ) -> Result<(
+        crate::liveness::FrameSignals,
+        Vec<crate::liveness::rigidity::Point>,
+        Option<crate::liveness::flash::LightSample>,
+    )> {
+        let (signals, points) = self.signals_and_points(frame, face)?;
+        let light = crate::liveness::flash::light_sample(frame, &points, &face.bbox);
+        Ok((signals, points, light))
+    }
+
     /// Dense 468-point mesh of a detected face.
     pub fn face_mesh(
         &self,
@@ -445,11 +462,9 @@ impl Engine {
                 if let Some((detected, count, at_detection)) = &tracked {
                     let previous = landmarks.last().and_then(Option::as_ref);
                     if let Some(face) = previous.and_then(|p| followed(detected, at_detection, p)) {
-                        let (signals, points) = self.signals_and_points(frame, &face)?;
+                        let (signals, points, lit) = self.measured(frame, &face)?;
                         if signals.presence >= thresholds.min_presence {
-                            light.push(crate::liveness::flash::light_sample(
-                                frame, &points, &face.bbox,
-                            ));
+                            light.push(lit);
                             landmarks.push(Some(points));
                             findings.push(FrameFinding {
                                 faces: *count,
@@ -473,10 +488,8 @@ impl Engine {
                 .count();
             let (face, signals) = if competing == 1 {
                 let face = faces.swap_remove(0).0;
-                let (signals, points) = self.signals_and_points(frame, &face)?;
-                light.push(crate::liveness::flash::light_sample(
-                    frame, &points, &face.bbox,
-                ));
+                let (signals, points, lit) = self.measured(frame, &face)?;
+                light.push(lit);
                 tracked = Some((face.clone(), count, points.clone()));
                 landmarks.push(Some(points));
                 (Some(face), Some(signals))

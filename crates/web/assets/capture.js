@@ -51,11 +51,12 @@ function record(stream, type, ms, onStart) {
   });
 }
 
-// Fills the screen with each colour in turn from `t0` (+500 ms lead-in) and reports, for
+// Fills the screen with each colour in turn from `t0` (after the lead-in) and reports, for
 // each, when it was painted (ms since t0): the server compares that with the light on the face.
 function flashColours(t0) {
   const colours = cfg.colours.split('|');
   const each = Number(cfg.colourMs);
+  const lead = Number(cfg.leadIn);
   const shown = [];
   document.body.classList.add('flashing');
   screen.hidden = false;
@@ -67,14 +68,14 @@ function flashColours(t0) {
         requestAnimationFrame(() => requestAnimationFrame(() => {
           shown[i] = Math.round(performance.now() - t0);
         }));
-      }, 500 + i * each);
+      }, lead + i * each);
     });
     setTimeout(() => {
       screen.hidden = true;
       screen.style.background = '';
       document.body.classList.remove('flashing');
       resolve(shown);
-    }, 500 + colours.length * each);
+    }, lead + colours.length * each);
   });
 }
 

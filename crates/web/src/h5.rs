@@ -603,7 +603,15 @@ fn liveness_page(
 ) -> Response {
     let t = lang.texts();
     let base = base(token);
-    let mut colours = String::new();
+    let flashed = match &challenge.spec {
+        ChallengeSpec::Flash(sequence) => flash::parse_sequence(sequence).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let colours = flashed
+        .iter()
+        .map(|c| c.css())
+        .collect::<Vec<_>>()
+        .join("|");
     let (kind, intro, actions, prompts, digits, seconds) = match &challenge.spec {
         ChallengeSpec::Actions(codes) => {
             let list: Vec<&str> = codes.split(',').collect();
@@ -634,11 +642,9 @@ fn liveness_page(
             String::new(),
             3,
         ),
-        ChallengeSpec::Flash(sequence) => {
-            let shown = flash::parse_sequence(sequence).unwrap_or_default();
-            colours = shown.iter().map(|c| c.css()).collect::<Vec<_>>().join("|");
+        ChallengeSpec::Flash(_) => {
             // A lead-in, the colours, and a moment after the last.
-            let ms = 500 + flash::COLOUR_MS * shown.len() as u32 + 500;
+            let ms = FLASH_LEAD_IN_MS + flash::COLOUR_MS * flashed.len() as u32 + 500;
             (
                 "flash",
                 t.liveness_intro_flash,
@@ -663,6 +669,7 @@ fn liveness_page(
             seconds,
             colours,
             colour_ms: flash::COLOUR_MS,
+            lead_in_ms: FLASH_LEAD_IN_MS,
             attempts_left: stored.flow.attempts_left(),
             // A file cannot say when the screen showed which colour.
             allow_upload: rule.allow_video_upload && kind != "flash",
@@ -687,6 +694,10 @@ pub async fn liveness(State(web): State<Web>, page: FlowPage) -> Response {
     };
     speech.finish(response)
 }
+
+/// The page starts the first colour this long after the recording starts, so the camera has
+/// settled (well inside the 3 s the server allows).
+const FLASH_LEAD_IN_MS: u32 = 500;
 
 /// The header a colour-flash upload carries: when (ms from the start of the recording) the
 /// page showed each colour, comma-separated.

@@ -103,6 +103,8 @@ pub struct Liveness {
     /// For colour flash: the CSS colours in order, `|`-separated, each shown `colour_ms`.
     pub colours: String,
     pub colour_ms: u32,
+    /// When the first colour is shown, ms after the recording starts.
+    pub lead_in_ms: u32,
     pub attempts_left: u8,
     pub allow_upload: bool,
 }

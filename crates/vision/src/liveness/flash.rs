@@ -322,7 +322,7 @@ pub fn measure(
     colours: &[FlashColour],
     onsets_s: &[f32],
 ) -> FlashReport {
-    let mut best = FlashReport {
+    let nothing = FlashReport {
         correlation: 0.0,
         lag_s: 0.0,
         amplitude: 0.0,
@@ -331,17 +331,28 @@ pub fn measure(
         coverage: 0.0,
     };
     if colours.is_empty() || onsets_s.len() != colours.len() || samples.len() != frame_times.len() {
-        return best;
+        return nothing;
     }
     let steps = (MAX_LAG_S / LAG_STEP_S).round() as usize;
-    for step in 0..=steps {
-        let lag = step as f32 * LAG_STEP_S;
-        let candidate = measure_at(samples, frame_times, colours, onsets_s, lag);
-        if candidate.correlation > best.correlation || step == 0 {
-            best = candidate;
-        }
-    }
-    best
+    // The first lag of the best correlation.
+    (0..=steps)
+        .map(|step| {
+            measure_at(
+                samples,
+                frame_times,
+                colours,
+                onsets_s,
+                step as f32 * LAG_STEP_S,
+            )
+        })
+        .reduce(|best, c| {
+            if c.correlation > best.correlation {
+                c
+            } else {
+                best
+            }
+        })
+        .unwrap_or(nothing)
 }
 
 fn measure_at(
