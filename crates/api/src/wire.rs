@@ -186,7 +186,10 @@ pub fn liveness_code(failure: &LivenessFailure) -> &'static str {
         LivenessFailureKind::ActionsOutOfOrder => "FailedOperation.ActionFirstAction",
         LivenessFailureKind::NoVoice => "FailedOperation.LipVoiceDetect",
         LivenessFailureKind::VoiceTooQuiet => "FailedOperation.LipVoiceLow",
-        LivenessFailureKind::LipsStill => "FailedOperation.LipMoveSmall",
+        LivenessFailureKind::LipsStill | LivenessFailureKind::LipsOutOfSync => {
+            "FailedOperation.LipMoveSmall"
+        }
+        LivenessFailureKind::DigitsNotHeard => "FailedOperation.LipVoiceRecognize",
         LivenessFailureKind::NotLive => "FailedOperation.SilentPictureLiveFail",
         // The API actions never issue a flash challenge; the H5 flow records its 1401.
         LivenessFailureKind::NoReflection => "FailedOperation.LivessDetectFake",

@@ -12,6 +12,7 @@ use heshen_vision::image_input::encode_jpeg;
 use heshen_vision::liveness::{
     decide, ActionThresholds, Challenge, LivenessAction, LivenessFailure,
 };
+use heshen_vision::speech;
 use heshen_vision::video::{decode_video_bytes, VideoOptions};
 use heshen_vision::{Embedding, Engine, VisionError};
 
@@ -218,9 +219,28 @@ pub async fn verify_recording(
                 .info
                 .duration_s
                 .unwrap_or_else(|| decoded.frame_times.last().copied().unwrap_or(0.0));
-            let analysis = engine.analyse_video(&decoded, &ActionThresholds::default())?;
-            if let Err(failure) = decide(&analysis, duration, &challenge, decoded.audio.as_deref())
-            {
+            // The speech of a read-aloud recording is heard on a second thread while the
+            // frames are analysed: the two take about as long, and there are two cores.
+            let audio = decoded.audio.as_deref();
+            let (analysis, heard) = std::thread::scope(|scope| {
+                let hearing = match (&challenge, audio) {
+                    (Challenge::Digits(code), Some(audio)) => Some(
+                        scope.spawn(move || engine.speech()?.hear(audio, code, &speech::LANGUAGES)),
+                    ),
+                    _ => None,
+                };
+                let analysis = engine.analyse_video(&decoded, &ActionThresholds::default());
+                let heard = hearing
+                    .map(|thread| {
+                        thread.join().unwrap_or_else(|_| {
+                            Err(VisionError::Inference("the speech check panicked".into()))
+                        })
+                    })
+                    .transpose();
+                (analysis, heard)
+            });
+            let (analysis, heard) = (analysis?, heard?);
+            if let Err(failure) = decide(&analysis, duration, &challenge, audio, heard.as_ref()) {
                 return Ok(Verdict::failed(Failure::Liveness(failure)));
             }
             let Some(best) = analysis.best_frame else {

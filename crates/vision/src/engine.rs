@@ -86,6 +86,9 @@ pub struct Engine {
     runtime: Runtime,
     models: FaceModels,
     config: EngineConfig,
+    /// Loaded on first use; a failed load is kept, so every later read-aloud check refuses
+    /// with the same reason until the models are fetched and the process restarts.
+    speech: std::sync::OnceLock<std::result::Result<crate::speech::Speech, String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -106,6 +109,20 @@ impl Engine {
             runtime,
             models,
             config,
+            speech: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The speech models (voice activity and the recogniser), loading them on first use.
+    pub fn speech(&self) -> Result<&crate::speech::Speech> {
+        let loaded = self.speech.get_or_init(|| {
+            let threads = self.config.runtime.intra_threads;
+            crate::speech::Speech::load(&self.runtime, &self.config.runtime.models_dir, threads)
+                .map_err(|e| e.to_string())
+        });
+        loaded.as_ref().map_err(|reason| VisionError::ModelInvalid {
+            file: "speech models".into(),
+            reason: reason.clone(),
         })
     }
 

@@ -16,6 +16,8 @@
 //! - [`video::decode_video_bytes`] for frames and 16 kHz mono PCM through the FFmpeg CLI.
 //! - [`fetch::fetch_models`] runs the embedded fetch recipe; [`verify_models`] checks a models
 //!   directory (hashes, shapes, numerical fingerprints).
+//! - [`speech`] hears a read-aloud code (silero VAD, Whisper base via CTranslate2), loaded
+//!   on first use through [`Engine::speech`].
 //! - Every failure is a [`VisionError`]; which wire code it becomes is the caller's choice.
 
 pub mod engine;
@@ -27,6 +29,7 @@ pub mod liveness;
 pub mod models;
 pub mod ocr;
 pub mod runtime;
+pub mod speech;
 pub mod verify;
 pub mod video;
 

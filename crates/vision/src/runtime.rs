@@ -298,6 +298,13 @@ impl TensorF32 {
     }
 }
 
+/// One input of a model run.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    F32(&'a TensorF32),
+    I64Scalar(i64),
+}
+
 /// One model with its single shared session.
 pub struct Model {
     file: String,
@@ -348,6 +355,12 @@ impl Model {
     /// Runs the model on f32 inputs (in declaration order) and returns every output in
     /// declaration order.
     pub fn run(&self, inputs: &[TensorF32]) -> Result<Vec<TensorF32>> {
+        let inputs: Vec<Input<'_>> = inputs.iter().map(Input::F32).collect();
+        self.run_inputs(&inputs)
+    }
+
+    /// [`Model::run`] for models that also take integer scalars (silero VAD's sample rate).
+    pub fn run_inputs(&self, inputs: &[Input<'_>]) -> Result<Vec<TensorF32>> {
         if inputs.len() != self.inputs.len() {
             return Err(VisionError::Inference(format!(
                 "{} takes {} inputs, got {}",
@@ -357,9 +370,16 @@ impl Model {
             )));
         }
         let mut values: Vec<(String, ort::value::DynValue)> = Vec::with_capacity(inputs.len());
-        for (info, tensor) in self.inputs.iter().zip(inputs) {
-            let shape: Vec<i64> = tensor.shape.iter().map(|&d| d as i64).collect();
-            let value = Tensor::from_array((shape, tensor.data.clone()))?.into_dyn();
+        for (info, input) in self.inputs.iter().zip(inputs) {
+            let value = match input {
+                Input::F32(tensor) => {
+                    let shape: Vec<i64> = tensor.shape.iter().map(|&d| d as i64).collect();
+                    Tensor::from_array((shape, tensor.data.clone()))?.into_dyn()
+                }
+                Input::I64Scalar(v) => {
+                    Tensor::from_array((Vec::<i64>::new(), vec![*v]))?.into_dyn()
+                }
+            };
             values.push((info.name.clone(), value));
         }
         let _permit = self.gate.acquire();

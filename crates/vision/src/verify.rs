@@ -175,9 +175,103 @@ pub fn verify_models_with(config: &RuntimeConfig) -> VerifyReport {
             .models
             .push(check_model(entry, config, runtime.as_ref()));
     }
+    report
+        .models
+        .extend(check_speech_models(config, runtime.as_ref()));
     report.ok =
         report.runtime_problem.is_none() && report.models.iter().all(|m| m.problems.is_empty());
     report
+}
+
+/// Files of the speech models and their SHA-256, all extracted unchanged from their packages.
+pub const SPEECH_FILES: &[(&str, &str)] = &[
+    (
+        crate::speech::vad::MODEL_FILE,
+        "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+    ),
+    (
+        "whisper-base-ct2/model.bin",
+        crate::speech::recognizer::MODEL_SHA256,
+    ),
+    (
+        "whisper-base-ct2/config.json",
+        "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    ),
+    (
+        "whisper-base-ct2/tokenizer.json",
+        "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    ),
+    (
+        "whisper-base-ct2/vocabulary.txt",
+        "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+    ),
+];
+
+/// The speech files by hash; the VAD also by loading it and scoring silence, which must not be
+/// speech. The recogniser itself loads on first use (it takes half a second and 150 MB).
+fn check_speech_models(config: &RuntimeConfig, runtime: Option<&Runtime>) -> Vec<ModelCheck> {
+    SPEECH_FILES
+        .iter()
+        .map(|&(file, sha256)| {
+            let path = config.models_dir.join(file);
+            let mut check = ModelCheck {
+                file: file.to_string(),
+                present: path.is_file(),
+                sha256: None,
+                provenance: Provenance::Packaged,
+                hash_matches: false,
+                shapes_ok: false,
+                fingerprint_ok: None,
+                fingerprint: Vec::new(),
+                problems: Vec::new(),
+                notes: Vec::new(),
+            };
+            if !check.present {
+                check.problems.push("missing".into());
+                return check;
+            }
+            match sha256_file(&path) {
+                Ok(h) => {
+                    check.hash_matches = h == sha256;
+                    check.sha256 = Some(h);
+                }
+                Err(e) => check.problems.push(format!("unreadable: {e}")),
+            }
+            if !check.hash_matches {
+                check
+                    .problems
+                    .push("SHA-256 differs from the manifest".into());
+            }
+            if file == crate::speech::vad::MODEL_FILE {
+                let Some(runtime) = runtime else {
+                    check.problems.push("not loaded: no runtime".into());
+                    return check;
+                };
+                let silence_score = runtime
+                    .load(file)
+                    .and_then(crate::speech::VoiceActivityDetector::new)
+                    .and_then(|vad| vad.detect(&[0.0; 16_000]));
+                match silence_score {
+                    Ok(activity) => {
+                        check.shapes_ok = true;
+                        let peak = activity.probabilities.iter().copied().fold(0.0, f32::max);
+                        let ok = peak < 0.1;
+                        if !ok {
+                            check
+                                .problems
+                                .push(format!("numerical self-test failed: silence scored {peak}"));
+                        }
+                        check.fingerprint_ok = Some(ok);
+                        check.fingerprint = vec![peak];
+                    }
+                    Err(e) => check.problems.push(e.to_string()),
+                }
+            } else {
+                check.shapes_ok = true;
+            }
+            check
+        })
+        .collect()
 }
 
 fn check_model(

@@ -178,7 +178,7 @@ fn check_blink_and_control(
         closed.end
     );
     assert!(a.performed_in_order(&[LivenessAction::Blink]));
-    let verdict = decide(&blink, duration, &challenge, None).map_err(|f| f.kind);
+    let verdict = decide(&blink, duration, &challenge, None, None).map_err(|f| f.kind);
     if flat {
         assert_eq!(verdict, Err(LivenessFailureKind::NotLive), "{what}: {a:?}");
     } else {
@@ -195,7 +195,7 @@ fn check_blink_and_control(
         a.min_eye_openness,
         a.open_eye_level
     );
-    let failure = decide(&open, duration, &challenge, None).unwrap_err();
+    let failure = decide(&open, duration, &challenge, None, None).unwrap_err();
     assert_eq!(failure.kind, LivenessFailureKind::NoBlink);
     assert_eq!(failure.result_code, 1207);
 }

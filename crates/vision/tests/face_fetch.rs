@@ -22,5 +22,8 @@ fn fetch_from_a_local_copy_yields_a_verified_directory() {
     .unwrap();
     print!("{}", report.summary());
     assert!(report.ok, "{}", report.summary());
-    assert_eq!(report.models.len(), heshen_vision::models::MANIFEST.len());
+    assert_eq!(
+        report.models.len(),
+        heshen_vision::models::MANIFEST.len() + heshen_vision::verify::SPEECH_FILES.len()
+    );
 }

@@ -99,7 +99,7 @@ fn the_annotated_blinks_are_found_and_nothing_else() {
         .unwrap();
     assert!((170..=180).contains(&at), "blink completed at frame {at}");
     let blink = Challenge::Actions(vec![LivenessAction::Blink]);
-    assert_eq!(decide(&analysis, duration, &blink, None), Ok(()));
+    assert_eq!(decide(&analysis, duration, &blink, None, None), Ok(()));
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn the_reader_blinks_and_the_smiling_man_does_not() {
         .find(|(e, _)| *e == LivenessAction::Blink)
         .map(|&(_, i)| analysis.frame_times[i]);
     assert!(at.is_some_and(|t| (0.6..1.2).contains(&t)), "{at:?} {a:?}");
-    assert_eq!(decide(&analysis, duration, &blink, None), Ok(()));
+    assert_eq!(decide(&analysis, duration, &blink, None, None), Ok(()));
     // Its first 4 s re-encoded, as a phone's upload is (and as the benchmark uses it).
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("psychopy-4s.mp4");
@@ -127,7 +127,7 @@ fn the_reader_blinks_and_the_smiling_man_does_not() {
     assert!(status.success());
     let (analysis, duration) = analysed_file(&cut);
     assert_eq!(
-        decide(&analysis, duration, &blink, None),
+        decide(&analysis, duration, &blink, None, None),
         Ok(()),
         "{:?}",
         analysis.actions
@@ -136,14 +136,14 @@ fn the_reader_blinks_and_the_smiling_man_does_not() {
     // single_face.mp4: he talks and smiles, and never blinks.
     let (analysis, duration) = analysed("single_face.mp4");
     assert!(!analysis.actions.blinked, "{:?}", analysis.actions);
-    let failure = decide(&analysis, duration, &blink, None).unwrap_err();
+    let failure = decide(&analysis, duration, &blink, None, None).unwrap_err();
     assert_eq!(failure.result_code, 1207);
 
     // carphone_pristine.mp4: eyes ten pixels wide cannot be read, so no blink can be seen.
     let (analysis, duration) = analysed("carphone_pristine.mp4");
     assert!(!analysis.actions.blinked);
     assert_eq!(
-        decide(&analysis, duration, &blink, None)
+        decide(&analysis, duration, &blink, None, None)
             .unwrap_err()
             .result_code,
         1207

@@ -152,7 +152,7 @@ fn judged(video: &DecodedVideo, light: Light) -> (Result<(), LivenessFailureKind
     let report = flash::measure(&analysis.light, &analysis.frame_times, &colours, &onsets_s);
     let challenge = Challenge::Flash(FlashChallenge { colours, onsets_s });
     let duration = video.frame_times.last().copied().unwrap_or(0.0);
-    let verdict = decide(&analysis, duration, &challenge, None).map_err(|f| f.kind);
+    let verdict = decide(&analysis, duration, &challenge, None, None).map_err(|f| f.kind);
     (verdict, format!("{report:?}"))
 }
 

@@ -100,7 +100,7 @@ fn silent_verdict(video: &Path) -> (Option<f32>, Result<(), LivenessFailureKind>
         .copied()
         .unwrap_or(0.0) as f32;
     let verdict =
-        decide(&analysis, duration.max(2.5), &Challenge::Silent, None).map_err(|f| f.kind);
+        decide(&analysis, duration.max(2.5), &Challenge::Silent, None, None).map_err(|f| f.kind);
     println!(
         "{:<40} nonplanar {:?} yaw {:.2} pitch {:.2} mouth {:.3} -> {verdict:?}",
         video.file_name().unwrap().to_string_lossy(),

@@ -3,6 +3,7 @@
 
 pub mod eyes;
 pub mod flash;
+pub mod lip_sync;
 pub mod mesh;
 pub mod passive;
 pub mod rigidity;

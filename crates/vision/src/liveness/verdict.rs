@@ -4,8 +4,10 @@
 //! read); the passive anti-spoof scores are too unreliable on genuine photos to decide alone.
 
 use super::flash::{self, FlashColour};
+use super::lip_sync;
 use super::sequence::{ActionReport, LivenessAction};
 use crate::engine::SequenceAnalysis;
+use crate::speech::{Heard, MIN_SPEECH_S};
 
 /// A colour-flash challenge as the page answered it: the colours the server issued and when
 /// (seconds from the start of the recording) the page reports it showed each.
@@ -46,6 +48,10 @@ pub enum LivenessFailureKind {
     NoVoice,
     VoiceTooQuiet,
     LipsStill,
+    /// The lips did not move with the voice (dubbed or off-camera speech).
+    LipsOutOfSync,
+    /// The speech did not say the issued digits.
+    DigitsNotHeard,
     /// The face does not move like a live person (photo or screen replay).
     NotLive,
     /// The face did not reflect the issued colour sequence.
@@ -83,6 +89,9 @@ const MIN_NATURAL_RATIO_RANGE: f32 = 0.015;
 const MIN_LIP_MOVEMENT: f32 = 0.08;
 /// RMS of 16-bit speech well above room noise.
 const MIN_VOICE_RMS: f64 = 300.0;
+/// Correlation between the lip gap and the loudness that speech on camera reaches and dubbed
+/// or off-camera speech does not (calibrated on the test clips, docs/liveness.md).
+pub const MIN_LIP_SYNC: f32 = 0.3;
 
 /// Landmark motion beyond any plane-to-plane mapping, in inter-ocular distances, that a live
 /// face shows within a few seconds (speech, expression, the head's own turning) and a picture
@@ -99,6 +108,16 @@ fn has_natural_motion(report: &ActionReport) -> bool {
         || mouth_range >= MIN_NATURAL_RATIO_RANGE
 }
 
+/// (time s, lip gap) of every analysed frame with a face.
+pub fn mouth_series(analysis: &SequenceAnalysis) -> Vec<(f32, f32)> {
+    analysis
+        .frames
+        .iter()
+        .zip(&analysis.frame_times)
+        .filter_map(|(frame, &t)| frame.signals.as_ref().map(|s| (t, s.mouth_open_ratio)))
+        .collect()
+}
+
 fn rms(samples: &[i16]) -> f64 {
     if samples.is_empty() {
         return 0.0;
@@ -108,12 +127,14 @@ fn rms(samples: &[i16]) -> f64 {
 }
 
 /// Decides whether the recording answers the challenge with a live, single person.
-/// `audio` is 16 kHz mono PCM, needed for digits only.
+/// `audio` is 16 kHz mono PCM and `heard` what the speech models made of it; both are needed
+/// for digits only, and digits without them fail.
 pub fn decide(
     analysis: &SequenceAnalysis,
     duration_s: f32,
     challenge: &Challenge,
     audio: Option<&[i16]>,
+    heard: Option<&Heard>,
 ) -> Result<(), LivenessFailure> {
     let report = &analysis.actions;
     if report.frames == 0 {
@@ -190,11 +211,41 @@ pub fn decide(
                     "the voice is too quiet",
                 ));
             }
+            let Some(heard) = heard else {
+                return Err(fail(
+                    LivenessFailureKind::DigitsNotHeard,
+                    1103,
+                    "the speech was not analysed",
+                ));
+            };
+            if heard.speech_s < MIN_SPEECH_S {
+                return Err(fail(
+                    LivenessFailureKind::NoVoice,
+                    1101,
+                    "no voice was heard",
+                ));
+            }
             if report.max_mouth_open_ratio - report.min_mouth_open_ratio < MIN_LIP_MOVEMENT {
                 return Err(fail(
                     LivenessFailureKind::LipsStill,
                     1109,
                     "the lips hardly moved",
+                ));
+            }
+            let in_sync = lip_sync::measure(&mouth_series(analysis), audio)
+                .is_some_and(|sync| sync.correlation >= MIN_LIP_SYNC);
+            if !in_sync {
+                return Err(fail(
+                    LivenessFailureKind::LipsOutOfSync,
+                    1109,
+                    "the lips did not move with the voice",
+                ));
+            }
+            if heard.code_heard_in().is_none() {
+                return Err(fail(
+                    LivenessFailureKind::DigitsNotHeard,
+                    1103,
+                    "the digits read were not the ones shown",
                 ));
             }
         }
@@ -285,6 +336,7 @@ mod tests {
             &a,
             3.0,
             &Challenge::Actions(vec![LivenessAction::OpenMouth]),
+            None,
             None
         )
         .is_ok());
@@ -293,6 +345,7 @@ mod tests {
             3.0,
             &Challenge::Actions(vec![LivenessAction::Blink]),
             None,
+            None,
         )
         .unwrap_err();
         assert_eq!(err.result_code, 1207);
@@ -300,6 +353,7 @@ mod tests {
             &a,
             3.0,
             &Challenge::Actions(vec![LivenessAction::OpenMouth, LivenessAction::Nod]),
+            None,
             None,
         )
         .unwrap_err();
@@ -319,19 +373,25 @@ mod tests {
             ..lively()
         };
         assert_eq!(
-            decide(&analysis(still.clone(), 1), 3.0, &Challenge::Silent, None)
-                .unwrap_err()
-                .result_code,
+            decide(
+                &analysis(still.clone(), 1),
+                3.0,
+                &Challenge::Silent,
+                None,
+                None
+            )
+            .unwrap_err()
+            .result_code,
             1301
         );
-        assert!(decide(&analysis(lively(), 1), 3.0, &Challenge::Silent, None).is_ok());
+        assert!(decide(&analysis(lively(), 1), 3.0, &Challenge::Silent, None, None).is_ok());
         // Eye openness wobbling by a fifth (a photo under hand shake) is no motion…
         let wobbly = ActionReport {
             min_eye_openness: 0.24,
             ..still.clone()
         };
         assert_eq!(
-            decide(&analysis(wobbly, 1), 3.0, &Challenge::Silent, None)
+            decide(&analysis(wobbly, 1), 3.0, &Challenge::Silent, None, None)
                 .unwrap_err()
                 .result_code,
             1301
@@ -344,20 +404,20 @@ mod tests {
             ..still
         };
         let blink = Challenge::Actions(vec![LivenessAction::Blink]);
-        assert!(decide(&analysis(blinking.clone(), 1), 3.0, &blink, None).is_ok());
-        assert!(decide(&analysis(blinking, 1), 3.0, &Challenge::Silent, None).is_ok());
+        assert!(decide(&analysis(blinking.clone(), 1), 3.0, &blink, None, None).is_ok());
+        assert!(decide(&analysis(blinking, 1), 3.0, &Challenge::Silent, None, None).is_ok());
     }
 
     #[test]
     fn duration_faces_and_voice() {
         assert_eq!(
-            decide(&analysis(lively(), 1), 1.0, &Challenge::Silent, None)
+            decide(&analysis(lively(), 1), 1.0, &Challenge::Silent, None, None)
                 .unwrap_err()
                 .result_code,
             1303
         );
         assert_eq!(
-            decide(&analysis(lively(), 2), 3.0, &Challenge::Silent, None)
+            decide(&analysis(lively(), 2), 3.0, &Challenge::Silent, None, None)
                 .unwrap_err()
                 .result_code,
             2012
@@ -367,21 +427,21 @@ mod tests {
             ..lively()
         };
         assert_eq!(
-            decide(&analysis(absent, 1), 3.0, &Challenge::Silent, None)
+            decide(&analysis(absent, 1), 3.0, &Challenge::Silent, None, None)
                 .unwrap_err()
                 .result_code,
             1004
         );
         let digits = Challenge::Digits("1234".into());
         assert_eq!(
-            decide(&analysis(lively(), 1), 3.0, &digits, None)
+            decide(&analysis(lively(), 1), 3.0, &digits, None, None)
                 .unwrap_err()
                 .result_code,
             1101
         );
         let quiet = vec![10i16; 16_000];
         assert_eq!(
-            decide(&analysis(lively(), 1), 3.0, &digits, Some(&quiet))
+            decide(&analysis(lively(), 1), 3.0, &digits, Some(&quiet), None)
                 .unwrap_err()
                 .result_code,
             1106
@@ -389,6 +449,25 @@ mod tests {
         let speech: Vec<i16> = (0..32_000)
             .map(|i| ((i as f32 * 0.05).sin() * 4000.0) as i16)
             .collect();
-        assert!(decide(&analysis(lively(), 1), 3.0, &digits, Some(&speech)).is_ok());
+        let refused = decide(&analysis(lively(), 1), 3.0, &digits, Some(&speech), None);
+        assert_eq!(
+            refused.unwrap_err().result_code,
+            1103,
+            "unheard speech fails closed"
+        );
+        let cough = Heard {
+            segments: Vec::new(),
+            speech_s: 0.2,
+            voice: Vec::new(),
+            scores: Vec::new(),
+        };
+        let refused = decide(
+            &analysis(lively(), 1),
+            3.0,
+            &digits,
+            Some(&speech),
+            Some(&cough),
+        );
+        assert_eq!(refused.unwrap_err().result_code, 1101);
     }
 }

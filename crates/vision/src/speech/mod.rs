@@ -1,0 +1,88 @@
+//! Hearing a read-aloud code: voice activity (silero VAD) and recognition of the issued digits
+//! (Whisper base through CTranslate2). Pure functions of 16 kHz mono audio and the models.
+
+pub mod digits;
+pub mod mel;
+pub mod recognizer;
+pub mod vad;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use digits::SpokenLanguage;
+pub use recognizer::{CodeScore, SpeechRecognizer};
+pub use vad::{SpeechSegment, VoiceActivityDetector};
+
+use crate::error::Result;
+use crate::runtime::Runtime;
+
+/// Reading four digits takes more voice than this; less is a cough or a word, and recognition
+/// does not run.
+pub const MIN_SPEECH_S: f32 = 0.5;
+/// Languages tried, in order, when the reader's language is not known.
+pub const LANGUAGES: [SpokenLanguage; 2] = [SpokenLanguage::Mandarin, SpokenLanguage::English];
+
+/// The speech models, loaded on first use: the recogniser is large and only the read-aloud
+/// mode needs it.
+pub struct Speech {
+    vad: VoiceActivityDetector,
+    recognizer: SpeechRecognizer,
+}
+
+/// What was heard in a recording asked to read `code`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Heard {
+    pub segments: Vec<SpeechSegment>,
+    pub speech_s: f32,
+    /// Speech probability of each 32 ms window, for the lip-sync check.
+    pub voice: Vec<f32>,
+    /// The issued code as scored in each language tried, until one heard it; empty when there
+    /// was too little speech to try.
+    pub scores: Vec<(SpokenLanguage, CodeScore)>,
+}
+
+impl Heard {
+    /// The language in which the issued code was heard, if any.
+    pub fn code_heard_in(&self) -> Option<SpokenLanguage> {
+        self.scores
+            .iter()
+            .find(|(_, score)| score.heard())
+            .map(|(language, _)| *language)
+    }
+}
+
+impl Speech {
+    pub fn load(runtime: &Runtime, models_dir: &Path, threads: usize) -> Result<Self> {
+        let vad = VoiceActivityDetector::new(runtime.load(vad::MODEL_FILE)?)?;
+        let recognizer = SpeechRecognizer::load(models_dir, threads)?;
+        Ok(Speech { vad, recognizer })
+    }
+
+    /// Listens for `code` (ASCII digits) in 16 kHz mono PCM, in each of `languages` until
+    /// one hears it.
+    pub fn hear(&self, audio: &[i16], code: &str, languages: &[SpokenLanguage]) -> Result<Heard> {
+        let samples: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        let activity = self.vad.detect(&samples)?;
+        let segments = activity.segments();
+        let speech_s = segments.iter().map(|s| s.end_s - s.start_s).sum();
+        let mut scores = Vec::new();
+        if speech_s >= MIN_SPEECH_S {
+            let encoded = self.recognizer.encode(&samples)?;
+            for &language in languages {
+                let score = self.recognizer.score_code(&encoded, language, code)?;
+                let heard = score.heard();
+                scores.push((language, score));
+                if heard {
+                    break;
+                }
+            }
+        }
+        Ok(Heard {
+            segments,
+            speech_s,
+            voice: activity.probabilities,
+            scores,
+        })
+    }
+}

