@@ -183,6 +183,35 @@ pub fn verify_models_with(config: &RuntimeConfig) -> VerifyReport {
     report
 }
 
+/// A check of `file`'s presence and SHA-256 against `sha256`; nothing run yet.
+fn hashed(config: &RuntimeConfig, file: &str, provenance: Provenance, sha256: &str) -> ModelCheck {
+    let path = config.models_dir.join(file);
+    let mut check = ModelCheck {
+        file: file.to_string(),
+        present: path.is_file(),
+        sha256: None,
+        provenance,
+        hash_matches: false,
+        shapes_ok: false,
+        fingerprint_ok: None,
+        fingerprint: Vec::new(),
+        problems: Vec::new(),
+        notes: Vec::new(),
+    };
+    if !check.present {
+        check.problems.push("missing".into());
+        return check;
+    }
+    match sha256_file(&path) {
+        Ok(h) => {
+            check.hash_matches = h == sha256;
+            check.sha256 = Some(h);
+        }
+        Err(e) => check.problems.push(format!("unreadable: {e}")),
+    }
+    check
+}
+
 /// Files of the speech models and their SHA-256, all extracted unchanged from their packages.
 pub const SPEECH_FILES: &[(&str, &str)] = &[
     (
@@ -213,29 +242,9 @@ fn check_speech_models(config: &RuntimeConfig, runtime: Option<&Runtime>) -> Vec
     SPEECH_FILES
         .iter()
         .map(|&(file, sha256)| {
-            let path = config.models_dir.join(file);
-            let mut check = ModelCheck {
-                file: file.to_string(),
-                present: path.is_file(),
-                sha256: None,
-                provenance: Provenance::Packaged,
-                hash_matches: false,
-                shapes_ok: false,
-                fingerprint_ok: None,
-                fingerprint: Vec::new(),
-                problems: Vec::new(),
-                notes: Vec::new(),
-            };
+            let mut check = hashed(config, file, Provenance::Packaged, sha256);
             if !check.present {
-                check.problems.push("missing".into());
                 return check;
-            }
-            match sha256_file(&path) {
-                Ok(h) => {
-                    check.hash_matches = h == sha256;
-                    check.sha256 = Some(h);
-                }
-                Err(e) => check.problems.push(format!("unreadable: {e}")),
             }
             if !check.hash_matches {
                 check
@@ -279,29 +288,9 @@ fn check_model(
     config: &RuntimeConfig,
     runtime: Option<&Runtime>,
 ) -> ModelCheck {
-    let path = config.models_dir.join(entry.file);
-    let mut check = ModelCheck {
-        file: entry.file.to_string(),
-        present: path.is_file(),
-        sha256: None,
-        provenance: entry.provenance,
-        hash_matches: false,
-        shapes_ok: false,
-        fingerprint_ok: None,
-        fingerprint: Vec::new(),
-        problems: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut check = hashed(config, entry.file, entry.provenance, entry.sha256);
     if !check.present {
-        check.problems.push("missing".into());
         return check;
-    }
-    match sha256_file(&path) {
-        Ok(h) => {
-            check.hash_matches = h == entry.sha256;
-            check.sha256 = Some(h);
-        }
-        Err(e) => check.problems.push(format!("unreadable: {e}")),
     }
     if !check.hash_matches {
         match entry.provenance {

@@ -458,7 +458,6 @@ mod tests {
         let cough = Heard {
             segments: Vec::new(),
             speech_s: 0.2,
-            voice: Vec::new(),
             scores: Vec::new(),
         };
         let refused = decide(

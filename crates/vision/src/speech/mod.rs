@@ -35,8 +35,6 @@ pub struct Speech {
 pub struct Heard {
     pub segments: Vec<SpeechSegment>,
     pub speech_s: f32,
-    /// Speech probability of each 32 ms window, for the lip-sync check.
-    pub voice: Vec<f32>,
     /// The issued code as scored in each language tried, until one heard it; empty when there
     /// was too little speech to try.
     pub scores: Vec<(SpokenLanguage, CodeScore)>,
@@ -81,7 +79,6 @@ impl Speech {
         Ok(Heard {
             segments,
             speech_s,
-            voice: activity.probabilities,
             scores,
         })
     }

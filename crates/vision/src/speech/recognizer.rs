@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ct2rs::sys::{ComputeType, Config, StorageView, Whisper, WhisperOptions};
+use ct2rs::sys::{ComputeType, Config, StorageView, Whisper};
 
 use super::digits::{renderings, Rendering, SpokenLanguage};
 use super::mel;
@@ -28,21 +28,10 @@ pub const MODEL_FILES: [&str; 4] = [
     "tokenizer.json",
 ];
 
-/// Four digits are 4–12 tokens in any rendering; a cap stops a hallucinated sentence early.
-const MAX_TRANSCRIPT_TOKENS: usize = 24;
 /// Silence appended to the audio before encoding (1 s).
 const TRAILING_SILENCE_FRAMES: usize = 100;
 const START_OF_TRANSCRIPT: &str = "<|startoftranscript|>";
 const TRANSCRIBE: &str = "<|transcribe|>";
-const NO_TIMESTAMPS: &str = "<|notimestamps|>";
-
-/// What Whisper heard when left to itself.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Transcript {
-    pub text: String,
-    /// Whisper's own probability that the audio holds no speech.
-    pub no_speech_probability: f32,
-}
 
 /// Below this probability a digit was not heard as issued, without looking further.
 const UNHEARD_DIGIT: f32 = 0.01;
@@ -158,44 +147,6 @@ impl SpeechRecognizer {
         Ok(EncodedAudio {
             encoded,
             frames: (samples.len() / mel::HOP).clamp(2, frames),
-        })
-    }
-
-    /// A free transcript, capped at a few tokens.
-    pub fn transcribe(&self, audio: &EncodedAudio, language: SpokenLanguage) -> Result<Transcript> {
-        let options = WhisperOptions {
-            beam_size: 5,
-            max_length: MAX_TRANSCRIPT_TOKENS,
-            return_no_speech_prob: true,
-            ..Default::default()
-        };
-        let prompt = vec![
-            START_OF_TRANSCRIPT,
-            language.whisper_token(),
-            TRANSCRIBE,
-            NO_TIMESTAMPS,
-        ];
-        let _turn = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-        let results = self
-            .whisper
-            .generate(&audio.encoded, &[prompt], &options)
-            .map_err(|e| asr_error("generate", e))?;
-        let result = results
-            .into_iter()
-            .next()
-            .ok_or_else(|| asr_error("generate", "no result"))?;
-        let ids: Vec<u32> = result
-            .sequences_ids
-            .first()
-            .map(|s| s.iter().map(|&id| id as u32).collect())
-            .unwrap_or_default();
-        let text = self
-            .tokenizer
-            .decode(&ids, true)
-            .map_err(|e| asr_error("decode", e))?;
-        Ok(Transcript {
-            text: text.trim().to_string(),
-            no_speech_probability: result.no_speech_prob,
         })
     }
 

@@ -76,17 +76,6 @@ impl VoiceActivityDetector {
 }
 
 impl VoiceActivity {
-    /// Speech probability at `t_s` seconds (0 outside the audio).
-    pub fn at(&self, t_s: f32) -> f32 {
-        if t_s < 0.0 {
-            return 0.0;
-        }
-        self.probabilities
-            .get((t_s / WINDOW_S) as usize)
-            .copied()
-            .unwrap_or(0.0)
-    }
-
     /// The stretches of speech, after hysteresis, with pauses under 100 ms bridged and bursts
     /// under 120 ms dropped.
     pub fn segments(&self) -> Vec<SpeechSegment> {
@@ -116,11 +105,6 @@ impl VoiceActivity {
         }
         merged.retain(|s| s.end_s - s.start_s >= MIN_SEGMENT_S);
         merged
-    }
-
-    /// Seconds of speech in all segments together.
-    pub fn speech_s(&self) -> f32 {
-        self.segments().iter().map(|s| s.end_s - s.start_s).sum()
     }
 }
 
@@ -158,6 +142,7 @@ mod tests {
         let a = activity(&[(0.9, 2), (0.0, 20), (0.9, 6), (0.0, 2), (0.9, 6), (0.0, 5)]);
         let segments = a.segments();
         assert_eq!(segments.len(), 1, "{segments:?}");
-        assert!((a.speech_s() - 14.0 * WINDOW_S).abs() < 1e-6);
+        let speech_s = segments[0].end_s - segments[0].start_s;
+        assert!((speech_s - 14.0 * WINDOW_S).abs() < 1e-6);
     }
 }
