@@ -95,12 +95,14 @@ mod tests {
                     .iter()
                     .map(|&(from, to)| &rendering.text[from..to])
                     .collect();
-                assert_eq!(spelled.len(), 4, "{rendering:?}");
-                assert_eq!(
-                    heard_digits(&spelled.join(" ")).digits,
-                    "5382",
-                    "{rendering:?}"
-                );
+                let expected: &[&str] = if rendering.text.contains('五') {
+                    &["五", "三", "八", "二"]
+                } else if rendering.text.contains("five") {
+                    &["five", "three", "eight", "two"]
+                } else {
+                    &["5", "3", "8", "2"]
+                };
+                assert_eq!(spelled, expected, "{rendering:?}");
             }
         }
     }
