@@ -388,13 +388,7 @@ impl Engine {
         crate::liveness::FrameSignals,
         Vec<crate::liveness::rigidity::Point>,
     )> {
-        let mesh = crate::liveness::mesh::face_mesh(
-            &self.models.mesh,
-            frame,
-            &face.bbox,
-            face.landmarks[0],
-            face.landmarks[1],
-        )?;
+        let mesh = self.face_mesh(frame, face)?;
         let points = mesh.points.iter().map(|p| (p.x, p.y)).collect();
         Ok((
             crate::liveness::signals::frame_signals(&mesh, frame),
