@@ -19,6 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use heshen_core::sign::{tc3, v1, verify};
 use heshen_core::{Action, ApiError, ErrorCode};
+use heshen_service::manage;
 use heshen_service::state::KeyEntry;
 use heshen_service::AppState;
 use secrecy::ExposeSecret;
@@ -31,6 +32,8 @@ use tracing::Instrument;
 pub struct Caller {
     pub secret_id: String,
     pub app_id: String,
+    /// The key's address allow-list (empty: any address).
+    pub allowed_ips: String,
 }
 
 /// The gateway's state: the application, and what the edge itself keeps.
@@ -47,6 +50,8 @@ struct GatewayInner {
     /// One permit per KiB of request body held in memory.
     body_budget: Arc<Semaphore>,
     openapi: std::sync::OnceLock<bytes::Bytes>,
+    /// Keys whose last use was written within the minute: the next write waits.
+    recently_used: moka::sync::Cache<String, ()>,
 }
 
 impl Gateway {
@@ -59,8 +64,29 @@ impl Gateway {
                 service,
                 config,
                 openapi: std::sync::OnceLock::new(),
+                recently_used: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(std::time::Duration::from_secs(60))
+                    .build(),
             }),
         }
+    }
+
+    /// Records that a key signed a request, at most once a minute per key and off the
+    /// request's path (a lost write only makes "last used" a minute older).
+    fn note_key_use(&self, secret_id: &str) {
+        if self.inner.recently_used.contains_key(secret_id) {
+            return;
+        }
+        self.inner.recently_used.insert(secret_id.to_string(), ());
+        let store = self.inner.service.store().clone();
+        let secret_id = secret_id.to_string();
+        let now = self.inner.service.clock().now_ms();
+        tokio::spawn(async move {
+            if let Err(err) = store.touch_api_key(&secret_id, now).await {
+                tracing::warn!(%err, "could not record a key's last use");
+            }
+        });
     }
 
     /// The OpenAPI document, rendered once.
@@ -234,6 +260,21 @@ async fn process(gateway: &Gateway, request: Request) -> Result<serde_json::Valu
     tracing::Span::current()
         .record("action", request.action.as_str())
         .record("app", request.caller.app_id.as_str());
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    // Without a known peer an allow-list cannot be satisfied: refuse rather than pass.
+    let allowed = request.caller.allowed_ips.is_empty()
+        || peer.is_some_and(|ip| manage::ip_allowed(&request.caller.allowed_ips, ip));
+    if !allowed {
+        return Err(ApiError::new(
+            ErrorCode::AuthFailureUnauthorizedOperation,
+            "This SecretId may not be used from this address (its IP allow-list).",
+        )
+        .into());
+    }
+    gateway.note_key_use(&request.caller.secret_id);
     if !gateway
         .limiter()
         .try_acquire(&request.caller.secret_id, request.action)
@@ -247,7 +288,41 @@ async fn process(gateway: &Gateway, request: Request) -> Result<serde_json::Valu
         )
         .into());
     }
-    Ok(actions::dispatch(state, &request).await?)
+    let answer = actions::dispatch(state, &request).await?;
+    if matches!(
+        request.action,
+        Action::GetDetectInfo
+            | Action::GetDetectInfoEnhanced
+            | Action::GetEidResult
+            | Action::GetWeChatBillDetails
+    ) {
+        audit_result_pull(state, &request, peer).await?;
+    }
+    Ok(answer)
+}
+
+/// Every pull of results (personal data, or a bill) is in the audit log: which key, which
+/// token, from where. An entry that cannot be written fails the pull rather than hiding it.
+async fn audit_result_pull(
+    state: &AppState,
+    request: &Authenticated,
+    peer: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
+    let target = ["BizToken", "EidToken", "Date"]
+        .iter()
+        .find_map(|field| request.params.opt_string(field).ok().flatten())
+        .unwrap_or_default();
+    let origin = peer.map(|ip| ip.to_string()).unwrap_or_default();
+    heshen_service::admin::audit(
+        state.store(),
+        heshen_service::admin::Actor::new(&request.caller.secret_id, &origin),
+        &request.caller.app_id,
+        &format!("api.{}", request.action.as_str()),
+        &target,
+        serde_json::json!({}),
+    )
+    .await
+    .map_err(service_error)
 }
 
 fn too_large(limit: usize) -> Rejection {
@@ -494,6 +569,7 @@ fn authenticate_tc3(
         caller: Caller {
             secret_id: auth.secret_id,
             app_id: key.app_id,
+            allowed_ips: key.allowed_ips,
         },
         params,
     })
@@ -612,6 +688,7 @@ async fn authenticate_v1(
         caller: Caller {
             secret_id: secret_id.to_string(),
             app_id: key.app_id,
+            allowed_ips: key.allowed_ips,
         },
         params: Params::from_form(&business)?,
     })

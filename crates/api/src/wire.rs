@@ -48,6 +48,15 @@ pub fn service_error(err: ServiceError) -> ApiError {
             ApiError::internal("The vision engine failed; please retry.")
         }
         ServiceError::Invalid(why) => ApiError::new(ErrorCode::InvalidParameterValue, why),
+        // Console errors; no API action raises them, but the mapping stays total.
+        ServiceError::Forbidden => ApiError::new(
+            ErrorCode::UnauthorizedOperation,
+            "The caller is not allowed to do this.",
+        ),
+        ServiceError::NotFound => ApiError::new(
+            ErrorCode::InvalidParameterValue,
+            "The resource does not exist.",
+        ),
         ServiceError::UploadTooLarge(max) => ApiError::new(
             ErrorCode::RequestSizeLimitExceeded,
             format!("The upload is larger than {max} bytes."),

@@ -71,6 +71,64 @@ impl LivenessKind {
     }
 }
 
+/// Where the integrator opens the flow (seed 004's first wizard step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scene {
+    /// WeChat's native H5, as an overlay over the integrator's page.
+    WechatH5Overlay,
+    /// A normal H5 page opened inside WeChat.
+    WechatH5,
+    /// The WeChat mini-program.
+    WechatMiniprogram,
+    /// A mobile browser outside WeChat.
+    #[default]
+    MobileH5,
+}
+
+impl Scene {
+    pub const ALL: [Scene; 4] = [
+        Scene::WechatH5Overlay,
+        Scene::WechatH5,
+        Scene::WechatMiniprogram,
+        Scene::MobileH5,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scene::WechatH5Overlay => "wechat_h5_overlay",
+            Scene::WechatH5 => "wechat_h5",
+            Scene::WechatMiniprogram => "wechat_miniprogram",
+            Scene::MobileH5 => "mobile_h5",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scene> {
+        Scene::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// WeChat's native channels are open to listed industries only, with documents that
+    /// prove it (seeds 002 and 004); the normal H5 modes need neither.
+    pub fn needs_qualification(self) -> bool {
+        matches!(self, Scene::WechatH5Overlay | Scene::WechatMiniprogram)
+    }
+}
+
+/// The industries WeChat's native channels accept (seed 002): code, Chinese, English.
+pub const INDUSTRIES: &[(&str, &str, &str)] = &[
+    ("government", "政务：政府机构或事业单位", "Government: agencies and public institutions"),
+    ("finance", "金融：银行、保险、信托、基金、证券/期货、持牌消费金融", "Finance: banks, insurance, trusts, funds, securities/futures, licensed consumer finance"),
+    ("medical", "医疗：公立医疗机构、互联网医院、私立医疗机构", "Medical: public hospitals, internet hospitals, private clinics"),
+    ("carrier", "运营商：基础电信运营商、增值电信运营商", "Carriers: basic and value-added telecom operators"),
+    ("education", "教育：学历教育、公立教育机构、私立/民办教育机构", "Education: degree education, public and private institutions"),
+    ("transport", "出行与交通：网约车、航空、地铁、水运、城市交通卡、共享交通、火车、公交、长途客运、租车", "Transport: ride hailing, airlines, metro, shipping, transit cards, shared mobility, rail, bus, coach, car rental"),
+    ("utilities", "生活服务：生活缴费", "Living services: utility payments"),
+    ("travel", "旅游：酒店", "Travel: hotels"),
+    ("notary", "商业服务：公证", "Business services: notaries"),
+    ("live_streaming", "社交：直播", "Social: live streaming"),
+    ("postal", "快递与邮政：快递、邮政、寄件/收件", "Express and postal: couriers, post, sending and receiving"),
+];
+
 /// Review state of a rule or merchant, as in the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -106,7 +164,15 @@ impl ReviewStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleConfig {
+    /// The business name (业务名称).
     pub name: String,
+    pub scene: Scene,
+    /// One of [`INDUSTRIES`]' codes; needed by the scenes that need a qualification.
+    pub industry: String,
+    /// Names of the qualification documents uploaded with the rule.
+    pub qualification_files: Vec<String>,
+    /// What the business uses verification for (业务描述), for the reviewer.
+    pub description: String,
     pub identity_source: IdentitySource,
     pub compare_source: CompareSource,
     pub liveness: LivenessKind,
@@ -138,6 +204,10 @@ impl Default for RuleConfig {
     fn default() -> Self {
         Self {
             name: "默认业务流程".into(),
+            scene: Scene::default(),
+            industry: String::new(),
+            qualification_files: Vec::new(),
+            description: String::new(),
             identity_source: IdentitySource::default(),
             compare_source: CompareSource::default(),
             liveness: LivenessKind::default(),
@@ -174,6 +244,12 @@ pub enum RuleConfigError {
     Actions,
     #[error("success_copy and failure_copy must be at most 200 characters")]
     Copy,
+    #[error("page_title must be 1 to 32 characters and description at most 500")]
+    PageText,
+    #[error("industry must be one of the listed industries")]
+    Industry,
+    #[error("this scene needs the industry and at least one qualification document")]
+    Qualification,
 }
 
 impl RuleConfig {
@@ -217,6 +293,25 @@ impl RuleConfig {
             if !is_http_url(url) {
                 return Err(RuleConfigError::RedirectUrl);
             }
+        }
+        let title = self.page_title.chars().count();
+        if title == 0 || title > 32 || self.description.chars().count() > 500 {
+            return Err(RuleConfigError::PageText);
+        }
+        if !self.industry.is_empty() && !INDUSTRIES.iter().any(|(code, ..)| *code == self.industry)
+        {
+            return Err(RuleConfigError::Industry);
+        }
+        Ok(())
+    }
+
+    /// What a reviewer needs on top of [`RuleConfig::validate`]: the scene's qualification.
+    pub fn validate_for_review(&self) -> Result<(), RuleConfigError> {
+        self.validate()?;
+        if self.scene.needs_qualification()
+            && (self.industry.is_empty() || self.qualification_files.is_empty())
+        {
+            return Err(RuleConfigError::Qualification);
         }
         Ok(())
     }

@@ -134,7 +134,12 @@ impl Application {
             ));
         let draining = stop.clone();
         let listener = crate::listener::Bounded::new(self.listener, self.max_connections);
-        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let router = router.layer(axum::middleware::from_fn(expose_peer));
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<ClientAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             shutdown.await;
             draining.cancel();
         });
@@ -189,6 +194,38 @@ pub fn load_vision(settings: &Settings, data_dir: &Path) -> anyhow::Result<Optio
             Ok(None)
         }
     }
+}
+
+/// The address a connection came from. axum only knows how to read it off its own
+/// `TcpListener`; heshen's listener is bounded, so it says here.
+#[derive(Debug, Clone, Copy)]
+struct ClientAddr(SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<
+        axum::serve::IncomingStream<'_, crate::listener::Bounded>,
+    > for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::listener::Bounded>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+/// Hands the peer address to the front doors as the `ConnectInfo<SocketAddr>` they read.
+async fn expose_peer(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(axum::extract::ConnectInfo(ClientAddr(addr))) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<ClientAddr>>()
+        .copied()
+    {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
+    next.run(request).await
 }
 
 /// A bug must never surface as a bare 500: the SDKs only understand the envelope.

@@ -3,6 +3,7 @@
 
 use heshen_core::rule::{MerchantConfig, RuleConfig};
 use heshen_service::admin::{self, Actor};
+use heshen_service::console::Accounts;
 use heshen_store::{NewApiKey, Store};
 
 pub const DEFAULT_APP: &str = "default";
@@ -40,6 +41,23 @@ pub async fn create_merchant(
     config: &MerchantConfig,
 ) -> anyhow::Result<String> {
     Ok(admin::create_merchant(store, Actor::SYSTEM, app_id, name, config).await?)
+}
+
+/// Creates the console's first admin at first start; the one-time password is returned to
+/// be printed once.
+pub async fn ensure_console_admin(store: &Store) -> anyhow::Result<Option<String>> {
+    Ok(Accounts::new(store.clone()).ensure_first_admin().await?)
+}
+
+/// The first admin's password on a line of its own (`password: …`), where operators and
+/// scripts look for it.
+pub fn console_banner(password: &str, url: &str) -> String {
+    format!(
+        "\nFirst start: created the console's first admin. Sign in at {url}/console as `{user}`\n\
+         with the one-time password below; you will be asked to choose your own.\n\
+         password: {password}\n",
+        user = heshen_service::console::FIRST_ADMIN,
+    )
 }
 
 pub fn demo_banner(demo: &Demo, url: &str) -> String {

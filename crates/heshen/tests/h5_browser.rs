@@ -6,23 +6,19 @@
 
 mod common;
 
+use common::browser::{self, repo_root, run_driver};
 use common::Server;
 use heshen_core::rule::{CompareSource, IdentitySource, LivenessKind, RuleConfig};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const SETUP_HINT: &str = "run `bash scripts/setup-test-deps.sh` (installs chromium, playwright-core and the official clients)";
 /// The person filmed in carphone_pristine.mp4, enrolled with a frame of that video.
 const FILMED_ID: &str = "110105196108040013";
 const FILMED_NAME: &str = "车载男";
 /// Someone else: enrolled with another person's photo.
 const OTHER_ID: &str = "11010519491231002X";
 const OTHER_NAME: &str = "韦小宝";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn testdata(rel: &str) -> PathBuf {
     repo_root().join("../shared/testdata").join(rel)
@@ -32,15 +28,6 @@ fn models_dir() -> PathBuf {
     std::env::var_os("HESHEN_MODELS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/models"))
-}
-
-fn require(path: PathBuf, what: &str) -> PathBuf {
-    assert!(
-        path.exists(),
-        "{what} not found at {}: {SETUP_HINT}",
-        path.display()
-    );
-    path
 }
 
 fn ffmpeg(args: &[&str]) {
@@ -83,12 +70,6 @@ fn frame_of(video: &Path, at: &str, out: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-fn screenshots() -> PathBuf {
-    let dir = repo_root().join("target/screenshots/h5");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs one walk through the pages with the H5 driver; returns its report.
 async fn browse(plan: Value) -> Value {
     drive("h5_flow.mjs", plan).await
@@ -101,60 +82,15 @@ async fn drive(script: &'static str, plan: Value) -> Value {
         .unwrap()
 }
 
-fn run_driver(script: &str, plan: Value) -> Value {
-    require(PathBuf::from("/usr/bin/chromium"), "chromium");
-    require(
-        repo_root().join("tests/browser/node_modules/playwright-core/package.json"),
-        "playwright-core",
-    );
-    let out = Command::new("node")
-        .arg(repo_root().join("tests/browser").join(script))
-        .arg(plan.to_string())
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no report from the browser driver: {stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    assert!(
-        report.get("error").is_none(),
-        "the browser walk failed: {report:#}"
-    );
-    report
-}
-
 /// One action through the official Python SDK.
 fn python_sdk(server: &Server, action: &str, fields: Value) -> Value {
-    let python = require(
-        repo_root().join(".venv/bin/python"),
-        "the Python SDK (.venv)",
-    );
-    let out = Command::new(python)
-        .arg(repo_root().join("tests/clients/py_client.py"))
-        .args(["--endpoint", &server.endpoint])
-        .args([
-            "--secret-id",
-            &server.secret_id,
-            "--secret-key",
-            &server.secret_key,
-        ])
-        .arg(action)
-        .arg(fields.to_string())
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .output()
-        .expect("python runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
+    browser::python_sdk(
+        &server.endpoint,
+        &server.secret_id,
+        &server.secret_key,
+        action,
+        fields,
+    )
 }
 
 async fn rule(server: &Server, config: RuleConfig) -> String {
@@ -275,7 +211,7 @@ fn plan(
         "name": name,
         "startUrl": start,
         "video": feed,
-        "screenshots": screenshots(),
+        "screenshots": browser::screenshots("h5"),
         "lang": lang,
         "viewport": {"width": w, "height": h, "mobile": mobile},
         "redirectPrefix": redirect.trim_end_matches("done"),
@@ -611,7 +547,7 @@ async fn the_overlay_tells_the_integrators_page_how_the_flow_ended() {
         "name": "zh-phone-overlay",
         "integratorUrl": page.as_str(),
         "video": feed,
-        "screenshots": screenshots(),
+        "screenshots": browser::screenshots("h5"),
         "lang": "zh-CN",
     });
     let report = drive("overlay_flow.mjs", plan).await;

@@ -399,12 +399,14 @@ fn secrets_stay_out_of_debug_output() {
         name: "n".into(),
         enabled: true,
         created_at: 0,
+        allowed_ips: String::new(),
     };
     assert!(!format!("{key:?}").contains("the-secret-key"));
     let entry = heshen_service::state::KeyEntry {
         secret_key: "the-secret-key".to_string().into(),
         app_id: "a".into(),
         enabled: true,
+        allowed_ips: String::new(),
     };
     assert!(!format!("{entry:?}").contains("the-secret-key"));
 }

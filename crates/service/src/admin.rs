@@ -4,18 +4,34 @@
 use crate::error::{ServiceError, ServiceResult};
 use heshen_core::rule::{MerchantConfig, ReviewStatus, RuleConfig};
 use heshen_core::{IdCardNumber, PersonName};
-use heshen_store::{NewApiKey, RegistryIdentity, Store};
+use heshen_store::{NewApiKey, NewAuditEntry, RegistryIdentity, Store};
 use heshen_vision::Engine;
 use serde_json::{json, Value};
 
-/// Who performs an administrative action, as the audit log records it.
+/// Who performs an administrative action and from where, as the audit log records it.
 #[derive(Debug, Clone, Copy)]
-pub struct Actor<'a>(pub &'a str);
+pub struct Actor<'a> {
+    pub name: &'a str,
+    /// The address the request came from; empty for the CLI and heshen itself.
+    pub origin: &'a str,
+}
 
 impl Actor<'static> {
-    pub const CLI: Actor<'static> = Actor("cli");
+    pub const CLI: Actor<'static> = Actor {
+        name: "cli",
+        origin: "",
+    };
     /// heshen itself (first-start provisioning).
-    pub const SYSTEM: Actor<'static> = Actor("system");
+    pub const SYSTEM: Actor<'static> = Actor {
+        name: "system",
+        origin: "",
+    };
+}
+
+impl<'a> Actor<'a> {
+    pub fn new(name: &'a str, origin: &'a str) -> Self {
+        Self { name, origin }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -24,16 +40,26 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Records an administrative action in the audit log.
+/// Records an administrative action in the audit log; `app` is the app it concerned
+/// (empty for system-wide actions).
 pub async fn audit(
     store: &Store,
     actor: Actor<'_>,
+    app: &str,
     action: &str,
     target: &str,
     detail: Value,
 ) -> ServiceResult<()> {
     store
-        .append_audit(now_ms(), actor.0, action, target, &detail)
+        .append_audit(NewAuditEntry {
+            at: now_ms(),
+            actor: actor.name,
+            action,
+            target,
+            detail: &detail,
+            app_id: app,
+            origin: actor.origin,
+        })
         .await?;
     Ok(())
 }
@@ -51,6 +77,7 @@ pub async fn create_api_key(
     audit(
         store,
         actor,
+        app,
         "keys.create",
         &key.secret_id,
         json!({"name": name, "app": app}),
@@ -65,17 +92,19 @@ pub async fn set_api_key_enabled(
     secret_id: &str,
     enabled: bool,
 ) -> ServiceResult<()> {
-    if !store.set_api_key_enabled(secret_id, enabled).await? {
+    let key = store.api_key(secret_id).await?;
+    let Some(key) = key else {
         return Err(ServiceError::Invalid(format!(
             "no API key with SecretId {secret_id}"
         )));
-    }
+    };
+    store.set_api_key_enabled(secret_id, enabled).await?;
     let action = if enabled {
         "keys.enable"
     } else {
         "keys.disable"
     };
-    audit(store, actor, action, secret_id, json!({})).await
+    audit(store, actor, &key.app_id, action, secret_id, json!({})).await
 }
 
 /// Creates an approved business flow and returns its RuleId.
@@ -93,7 +122,7 @@ pub async fn create_rule(
     let rule_id = store
         .create_rule(app, &config.name, &value, ReviewStatus::Approved.as_str())
         .await?;
-    audit(store, actor, "rules.create", &rule_id, value).await?;
+    audit(store, actor, app, "rules.create", &rule_id, value).await?;
     Ok(rule_id)
 }
 
@@ -113,6 +142,7 @@ pub async fn create_merchant(
     audit(
         store,
         actor,
+        app,
         "merchants.create",
         &merchant_id,
         json!({"name": name, "app": app, "config": value}),

@@ -29,6 +29,13 @@ pub enum ServiceError {
     /// An administrative request that does not make sense (bad configuration, unknown name).
     #[error("{0}")]
     Invalid(String),
+    /// The signed-in user's role does not allow the action.
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// A console object that does not exist or that the user may not see (the same answer
+    /// for both, so ids cannot be probed).
+    #[error("not found")]
+    NotFound,
     #[error("{0}")]
     Internal(String),
 }

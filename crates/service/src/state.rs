@@ -21,6 +21,8 @@ pub struct KeyEntry {
     pub secret_key: SecretString,
     pub app_id: String,
     pub enabled: bool,
+    /// Addresses or CIDR blocks allowed to use the key, comma-separated; empty: any.
+    pub allowed_ips: String,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +229,7 @@ impl AppState {
                     secret_key: SecretString::from(k.secret_key),
                     app_id: k.app_id,
                     enabled: k.enabled,
+                    allowed_ips: k.allowed_ips,
                 }))
             })
             .await

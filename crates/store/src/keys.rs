@@ -25,6 +25,8 @@ pub struct ApiKey {
     pub name: String,
     pub enabled: bool,
     pub created_at: i64,
+    /// Addresses or CIDR blocks allowed to use the key, comma-separated; empty: any.
+    pub allowed_ips: String,
 }
 
 impl std::fmt::Debug for NewApiKey {
@@ -57,6 +59,10 @@ pub struct ApiKeyInfo {
     pub name: String,
     pub enabled: bool,
     pub created_at: i64,
+    /// When a signed request last came with this key (to the minute).
+    pub last_used_at: Option<i64>,
+    /// Addresses or CIDR blocks allowed to use the key, comma-separated; empty: any.
+    pub allowed_ips: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,6 +73,7 @@ struct ApiKeyRow {
     name: String,
     enabled: bool,
     created_at: i64,
+    allowed_ips: String,
 }
 
 fn secret_key_context(secret_id: &str) -> SealContext<'_> {
@@ -123,7 +130,7 @@ impl Store {
     /// Disabled keys are returned too (with `enabled == false`).
     pub async fn api_key(&self, secret_id: &str) -> StoreResult<Option<ApiKey>> {
         let row = with_pool!(self.db(), |pool| sqlx::query_as::<_, ApiKeyRow>(
-            "SELECT secret_id, secret_key, app_id, name, enabled, created_at \
+            "SELECT secret_id, secret_key, app_id, name, enabled, created_at, allowed_ips \
              FROM api_keys WHERE secret_id = $1"
         )
         .bind(secret_id)
@@ -143,18 +150,61 @@ impl Store {
             name: row.name,
             enabled: row.enabled,
             created_at: row.created_at,
+            allowed_ips: row.allowed_ips,
         }))
     }
 
     /// All credentials, oldest first, without secret keys.
     pub async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyInfo>> {
         let keys = with_pool!(self.db(), |pool| sqlx::query_as::<_, ApiKeyInfo>(
-            "SELECT secret_id, app_id, name, enabled, created_at FROM api_keys \
-             ORDER BY created_at, secret_id"
+            "SELECT secret_id, app_id, name, enabled, created_at, last_used_at, allowed_ips \
+             FROM api_keys ORDER BY created_at, secret_id"
         )
         .fetch_all(pool)
         .await?);
         Ok(keys)
+    }
+
+    /// One app's credentials, oldest first, without secret keys.
+    pub async fn list_api_keys_of(&self, app_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
+        let keys = with_pool!(self.db(), |pool| sqlx::query_as::<_, ApiKeyInfo>(
+            "SELECT secret_id, app_id, name, enabled, created_at, last_used_at, allowed_ips \
+             FROM api_keys WHERE app_id = $1 ORDER BY created_at, secret_id"
+        )
+        .bind(app_id)
+        .fetch_all(pool)
+        .await?);
+        Ok(keys)
+    }
+
+    /// Records that the key signed a request at `now_ms`.
+    pub async fn touch_api_key(&self, secret_id: &str, now_ms: i64) -> StoreResult<()> {
+        with_pool!(self.db(), |pool| sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE secret_id = $2"
+        )
+        .bind(now_ms)
+        .bind(secret_id)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Replaces the key's address allow-list; false when no such key.
+    pub async fn set_api_key_allowed_ips(
+        &self,
+        secret_id: &str,
+        allowed_ips: &str,
+    ) -> StoreResult<bool> {
+        let updated = with_pool!(self.db(), |pool| sqlx::query(
+            "UPDATE api_keys SET allowed_ips = $1 WHERE secret_id = $2"
+        )
+        .bind(allowed_ips)
+        .bind(secret_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(updated > 0)
     }
 
     /// Returns false when no such credential exists.

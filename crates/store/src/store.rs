@@ -43,7 +43,8 @@ impl Store {
 
     /// Creates or upgrades the schema; idempotent.
     pub async fn migrate(&self) -> StoreResult<()> {
-        self.inner.db.migrate().await
+        self.inner.db.migrate().await?;
+        self.chain_unchained_audit().await
     }
 
     /// Cheap readiness probe: one round trip to the database.

@@ -5,7 +5,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{contains, TestEnv};
-use heshen_store::{FlowKind, FlowUpdate, NewFlow, RegistryIdentity, Store, StoreError};
+use heshen_store::{
+    AuditChain, AuditFilter, ConsoleSession, ConsoleUser, FlowKind, FlowUpdate, NewAuditEntry,
+    NewFlow, NewRevision, RegistryIdentity, RevisionKind, Store, StoreError,
+};
 use serde_json::json;
 
 macro_rules! on_both_backends {
@@ -45,6 +48,8 @@ on_both_backends!(
     purge_deletes_expired_rows_and_media_only,
     purge_works_in_batches,
     audit_log_pages_newest_first,
+    audit_chain_detects_tampering,
+    console_users_sessions_and_revisions,
     reopening_keeps_data_and_migrate_is_idempotent,
     close_drains_queued_inserts_then_refuses_new_ones,
     registry_identities_are_sealed_and_found_by_id_number,
@@ -915,25 +920,45 @@ async fn purge_works_in_batches(env: TestEnv) {
     store.close().await;
 }
 
+fn audit_entry<'a>(
+    at: i64,
+    action: &'a str,
+    target: &'a str,
+    detail: &'a serde_json::Value,
+    app_id: &'a str,
+) -> NewAuditEntry<'a> {
+    NewAuditEntry {
+        at,
+        actor: "admin",
+        action,
+        target,
+        detail,
+        app_id,
+        origin: "127.0.0.1",
+    }
+}
+
 async fn audit_log_pages_newest_first(env: TestEnv) {
     let store = env.open().await;
     let mut ids = Vec::new();
     for i in 0..5 {
+        let detail = json!({"i": i});
+        let target = format!("rule:{i}");
+        let app = if i % 2 == 0 { "app1" } else { "app2" };
         ids.push(
             store
-                .append_audit(
-                    NOW + i,
-                    "admin",
-                    "rule.update",
-                    &format!("rule:{i}"),
-                    &json!({"i": i}),
-                )
+                .append_audit(audit_entry(NOW + i, "rule.update", &target, &detail, app))
                 .await
                 .unwrap(),
         );
     }
-    assert!(ids.windows(2).all(|w| w[0] < w[1]));
-    let page = store.list_audit(2, None).await.unwrap();
+    assert_eq!(
+        ids,
+        vec![1, 2, 3, 4, 5],
+        "ids follow each other without gaps"
+    );
+    let everything = AuditFilter::default();
+    let page = store.list_audit(2, &everything).await.unwrap();
     assert_eq!(
         page.iter().map(|e| e.id).collect::<Vec<_>>(),
         vec![ids[4], ids[3]]
@@ -943,17 +968,238 @@ async fn audit_log_pages_newest_first(env: TestEnv) {
         (
             page[0].actor.as_str(),
             page[0].action.as_str(),
-            page[0].target.as_str()
+            page[0].target.as_str(),
+            page[0].app_id.as_str(),
+            page[0].origin.as_str(),
         ),
-        ("admin", "rule.update", "rule:4")
+        ("admin", "rule.update", "rule:4", "app1", "127.0.0.1")
     );
     assert_eq!(page[0].at, NOW + 4);
-    let next = store.list_audit(10, Some(ids[3])).await.unwrap();
+    let next = store
+        .list_audit(
+            10,
+            &AuditFilter {
+                before_id: Some(ids[3]),
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
         next.iter().map(|e| e.id).collect::<Vec<_>>(),
         vec![ids[2], ids[1], ids[0]]
     );
-    assert!(store.list_audit(10, Some(ids[0])).await.unwrap().is_empty());
+    let only_app2 = AuditFilter {
+        apps: Some(vec!["app2".into()]),
+        before_id: None,
+    };
+    let app2 = store.list_audit(10, &only_app2).await.unwrap();
+    assert_eq!(app2.iter().map(|e| e.id).collect::<Vec<_>>(), vec![4, 2]);
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        AuditChain::Intact { entries: 5 }
+    );
+    store.close().await;
+}
+
+/// Every way of rewriting history without the master key is caught, at the entry it hit.
+async fn audit_chain_detects_tampering(env: TestEnv) {
+    let store = env.open().await;
+    for i in 0..4 {
+        let detail = json!({"n": i});
+        store
+            .append_audit(audit_entry(NOW + i, "keys.create", "AKID", &detail, "app1"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        AuditChain::Intact { entries: 4 }
+    );
+    let broken_at = |at_id| AuditChain::Broken {
+        at_id: Some(at_id),
+        entries: at_id as u64 - 1,
+    };
+    env.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = 2")
+        .await;
+    assert_eq!(store.verify_audit().await.unwrap(), broken_at(2));
+    env.execute("UPDATE audit_log SET actor = 'admin' WHERE id = 2")
+        .await;
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        AuditChain::Intact { entries: 4 },
+        "putting the field back restores the chain"
+    );
+    env.execute("DELETE FROM audit_log WHERE id = 4").await;
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        AuditChain::Broken {
+            at_id: None,
+            entries: 3
+        },
+        "removing the newest entry leaves the head pointing past the end"
+    );
+    env.execute("DELETE FROM audit_log WHERE id = 2").await;
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        AuditChain::Broken {
+            at_id: Some(3),
+            entries: 1
+        },
+        "the entry after a removed one no longer follows"
+    );
+    store.close().await;
+}
+
+async fn console_users_sessions_and_revisions(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let user = ConsoleUser {
+        username: "alice".into(),
+        password_hash: "$argon2id$stand-in".into(),
+        role: "operator".into(),
+        apps: vec!["app1".into()],
+        must_change: true,
+        totp_secret: Some(b"twenty-byte-secret!!".to_vec()),
+        enabled: true,
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    assert!(store.create_console_user(&user).await.unwrap());
+    assert!(
+        !store.create_console_user(&user).await.unwrap(),
+        "names are unique"
+    );
+    assert_eq!(store.console_user("alice").await.unwrap().unwrap(), user);
+    let sealed = env
+        .raw_bytes(
+            "SELECT totp_secret FROM console_users WHERE username = $1",
+            "alice",
+        )
+        .await;
+    assert!(
+        !contains(&sealed, b"twenty-byte-secret"),
+        "the second factor's secret is sealed"
+    );
+    let changed = ConsoleUser {
+        must_change: false,
+        totp_secret: None,
+        updated_at: NOW + 1,
+        ..user.clone()
+    };
+    assert!(store.update_console_user(&changed).await.unwrap());
+    assert_eq!(store.console_user("alice").await.unwrap().unwrap(), changed);
+    assert_eq!(store.count_console_users().await.unwrap(), 1);
+
+    let session = ConsoleSession {
+        id_hash: "h1".into(),
+        username: "alice".into(),
+        csrf: "c1".into(),
+        created_at: NOW,
+        expires_at: NOW + 1000,
+    };
+    store.create_console_session(&session).await.unwrap();
+    assert_eq!(
+        store.console_session("h1", NOW).await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(store.console_session("h1", NOW + 1000).await.unwrap(), None);
+    assert_eq!(store.delete_console_sessions_of("alice").await.unwrap(), 1);
+    assert_eq!(store.console_session("h1", NOW).await.unwrap(), None);
+
+    let rule_id = store
+        .create_rule("app1", "r", &json!({"v": 0}), "draft")
+        .await
+        .unwrap();
+    let first = store
+        .create_revision(NewRevision {
+            kind: RevisionKind::Rule,
+            subject_id: &rule_id,
+            app_id: "app1",
+            name: "r",
+            config: &json!({"v": 1}),
+            author: "alice",
+            now_ms: NOW,
+        })
+        .await
+        .unwrap();
+    assert_eq!(first, 1);
+    assert!(store
+        .update_draft(RevisionKind::Rule, &rule_id, first, "r1", &json!({"v": 11}))
+        .await
+        .unwrap());
+    assert!(store
+        .submit_revision(RevisionKind::Rule, &rule_id, first, NOW + 1)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .update_draft(RevisionKind::Rule, &rule_id, first, "r1", &json!({"v": 12}))
+            .await
+            .unwrap(),
+        "a submitted revision is frozen"
+    );
+    let queue = store.revisions_in("pending", Some("app1")).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert!(store
+        .revisions_in("pending", Some("app2"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .approve_revision(RevisionKind::Rule, &rule_id, first, "rita", "ok", NOW + 2)
+        .await
+        .unwrap());
+    let serving = store.rule(&rule_id).await.unwrap().unwrap();
+    assert_eq!(
+        (serving.status.as_str(), serving.config.clone()),
+        ("approved", json!({"v": 11}))
+    );
+
+    let second = store
+        .create_revision(NewRevision {
+            kind: RevisionKind::Rule,
+            subject_id: &rule_id,
+            app_id: "app1",
+            name: "r2",
+            config: &json!({"v": 2}),
+            author: "alice",
+            now_ms: NOW + 3,
+        })
+        .await
+        .unwrap();
+    assert_eq!(second, 2);
+    store
+        .submit_revision(RevisionKind::Rule, &rule_id, second, NOW + 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.rule(&rule_id).await.unwrap().unwrap().config,
+        json!({"v": 11}),
+        "the approved version serves while the next waits for review"
+    );
+    assert!(store
+        .reject_revision(RevisionKind::Rule, &rule_id, second, "rita", "no", NOW + 5)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .approve_revision(RevisionKind::Rule, &rule_id, second, "rita", "", NOW + 6)
+            .await
+            .unwrap(),
+        "a rejected revision cannot be approved"
+    );
+    let history = store
+        .revisions_of(RevisionKind::Rule, &rule_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|r| (r.revision, r.status.as_str(), r.note.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, "rejected", "no"), (1, "approved", "ok")]
+    );
+    assert_eq!(history[0].reviewer.as_deref(), Some("rita"));
     store.close().await;
 }
 
@@ -974,7 +1220,13 @@ async fn reopening_keeps_data_and_migrate_is_idempotent(env: TestEnv) {
         .await
         .unwrap();
     store
-        .append_audit(NOW, "admin", "key.create", &key.secret_id, &json!(null))
+        .append_audit(audit_entry(
+            NOW,
+            "key.create",
+            &key.secret_id,
+            &json!(null),
+            "app1",
+        ))
         .await
         .unwrap();
     store.close().await;
@@ -1006,7 +1258,14 @@ async fn reopening_keeps_data_and_migrate_is_idempotent(env: TestEnv) {
             .unwrap(),
         b"kept media"
     );
-    assert_eq!(reopened.list_audit(10, None).await.unwrap().len(), 1);
+    assert_eq!(
+        reopened
+            .list_audit(10, &AuditFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // The rule counter survives too.
     assert_eq!(
         reopened

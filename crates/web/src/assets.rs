@@ -11,6 +11,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/h5.css"),
     ),
     (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/console.css"),
+    ),
+    (
         "capture.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/capture.js"),

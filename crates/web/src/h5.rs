@@ -920,3 +920,72 @@ fn back_to_integrator(stored: &StoredFlow, token: &str) -> Option<String> {
     target.query_pairs_mut().append_pair("token", token);
     Some(target.into())
 }
+
+/// A page of the flow as a business flow's configuration would show it, with nobody's data
+/// in it: the console's live preview while a rule is set up. The forms lead nowhere.
+pub(crate) fn preview(lang: Lang, rule: &RuleConfig, page: &str) -> Option<Response> {
+    let t = lang.texts();
+    let base = "/h5/preview".to_string();
+    let chrome = |step| {
+        Chrome::new(lang, lang.title(&rule.page_title), "/h5/preview", step)
+            .framed_by(Some("'self'".into()))
+    };
+    let response = match page {
+        "consent" => pages::html(
+            StatusCode::OK,
+            &pages::Consent {
+                c: chrome(1),
+                base,
+                missing: false,
+            },
+        ),
+        "identity" => pages::html(
+            StatusCode::OK,
+            &pages::IdentityPage {
+                c: chrome(2),
+                base,
+                name: String::new(),
+                id_card: String::new(),
+                readonly: !rule.ocr_editable,
+                error: "",
+            },
+        ),
+        "success" | "failure" => {
+            let passed = page == "success";
+            let copy = if passed {
+                &rule.success_copy
+            } else {
+                &rule.failure_copy
+            };
+            let code = if passed {
+                0
+            } else {
+                codes::LIVENESS_FAILED.code
+            };
+            let message = if !copy.is_empty() {
+                copy.clone()
+            } else if passed {
+                t.result_passed_body.to_string()
+            } else {
+                lang.result_message(code)
+            };
+            pages::html(
+                StatusCode::OK,
+                &pages::ResultPage {
+                    c: chrome(4),
+                    base,
+                    code,
+                    passed,
+                    message,
+                    can_retry: false,
+                    finished: true,
+                    has_redirect: false,
+                    parent_origin: String::new(),
+                    token: String::new(),
+                },
+            )
+        }
+        _ => return None,
+    };
+    Some(response)
+}

@@ -4,6 +4,7 @@
 //! must act (camera, recording, upload), served from the binary.
 
 mod assets;
+pub mod console;
 pub mod h5;
 pub mod i18n;
 mod pages;
@@ -14,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use heshen_service::console::Accounts;
 use heshen_service::ratelimit::KeyedLimiter;
 use heshen_service::AppState;
 use std::num::NonZeroU32;
@@ -44,6 +46,7 @@ impl Default for WebConfig {
 #[derive(Clone)]
 pub struct Web {
     state: AppState,
+    accounts: Accounts,
     config: Arc<WebConfig>,
     uploads: Arc<KeyedLimiter<String>>,
 }
@@ -51,6 +54,7 @@ pub struct Web {
 impl Web {
     pub fn new(state: AppState, config: WebConfig) -> Self {
         Self {
+            accounts: Accounts::new(state.store().clone()),
             uploads: Arc::new(KeyedLimiter::per_minute(config.uploads_per_minute)),
             config: Arc::new(config),
             state,
@@ -58,8 +62,14 @@ impl Web {
     }
 }
 
-/// The H5 flow's routes under `/h5`.
+/// The pages' routes: the H5 flow under `/h5`, the web SDK, the console under `/console`.
 pub fn router(web: Web) -> Router {
+    h5_router(web.clone())
+        .merge(console::router(web))
+        .layer(middleware::from_fn(same_origin_posts))
+}
+
+fn h5_router(web: Web) -> Router {
     let card_limit = web.config.max_card_bytes;
     Router::new()
         .route("/h5/start", get(h5::start))
@@ -85,7 +95,6 @@ pub fn router(web: Web) -> Router {
         .route("/h5/{token}/status", get(h5::status))
         .route("/h5/{token}/result", get(h5::result))
         .route("/h5/{token}/continue", get(h5::continue_to_integrator))
-        .layer(middleware::from_fn(same_origin_posts))
         .with_state(web)
 }
 

@@ -79,7 +79,15 @@ pub async fn run(command: KeysCommand, settings: &Settings, data_dir: &Path) -> 
             use base64::Engine as _;
             let key = base64::engine::general_purpose::STANDARD
                 .encode(KeyRing::from_master(&master).app_encryption_key(&app));
-            admin::audit(&store, Actor::CLI, "keys.encryption_key", &app, json!({})).await?;
+            admin::audit(
+                &store,
+                Actor::CLI,
+                &app,
+                "keys.encryption_key",
+                &app,
+                json!({}),
+            )
+            .await?;
             if json {
                 print_json(&json!({"App": app, "EncryptionKey": key}));
             } else {

@@ -8,11 +8,15 @@ use tokio_util::sync::CancellationToken;
 pub async fn run(settings: &Settings, data_dir: PathBuf) -> anyhow::Result<()> {
     let app = Application::build(settings, data_dir.clone()).await?;
     let demo = bootstrap::ensure_demo(app.state.store()).await?;
+    let admin_password = bootstrap::ensure_console_admin(app.state.store()).await?;
     println!(
         "heshen is listening on {} (data dir {})",
         app.public_url,
         data_dir.display()
     );
+    if let Some(password) = admin_password {
+        println!("{}", bootstrap::console_banner(&password, &app.public_url));
+    }
     if let Some(demo) = demo {
         println!("{}", bootstrap::demo_banner(&demo, &app.public_url));
     }

@@ -222,6 +222,7 @@ pub async fn registry(
     admin::audit(
         &store,
         Actor::CLI,
+        "",
         "registry.import",
         &source,
         json!({"added": added, "updated": updated, "failed": failed.len()}),

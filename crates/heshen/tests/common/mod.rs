@@ -3,6 +3,8 @@
 //! flows to completion in-process (what the H5 pages would do).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use heshen::app::Application;
 use heshen::bootstrap;
 use heshen::settings::Settings;

@@ -121,6 +121,27 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// Runs one statement straight on the database, bypassing the store (to tamper with
+    /// what is stored, as someone with database access could).
+    pub async fn execute(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.config.database_url)
+                    .await
+                    .unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.config.database_url)
+                    .await
+                    .unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
 impl Drop for TestEnv {
     fn drop(&mut self) {
         let Some(name) = self.postgres_database.take() else {

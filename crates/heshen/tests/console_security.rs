@@ -1,0 +1,741 @@
+//! The console over plain HTTP against the real server: sessions, CSRF, roles, sign-in
+//! throttling, inert XSS payloads, apps that cannot see each other, the review that alone
+//! lets a rule issue tokens, and an audit chain that notices tampering.
+
+mod common;
+
+use common::Server;
+use heshen_service::console::Accounts;
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const NEW_PASSWORD: &str = "a long and private passphrase";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// A browser with (at most) one console session.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_string())
+}
+
+impl Browser {
+    fn new(server: &Server) -> Self {
+        Self {
+            base: server.url.clone(),
+            http: client(),
+            cookie: String::new(),
+            csrf: String::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn page(&mut self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        if let Some(csrf) = csrf_of(&body) {
+            self.csrf = csrf;
+        }
+        (status, body)
+    }
+
+    /// Posts a form with the session's CSRF token, from the console's own origin.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form).await
+    }
+
+    async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(ORIGIN, &self.base)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn login(&mut self, user: &str, password: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .post(format!("{}/console/login", self.base))
+            .header(ORIGIN, &self.base)
+            .form(&[("username", user), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        if let Some(cookie) = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("__Host-heshen_console="))
+        {
+            self.cookie = cookie.split(';').next().unwrap().to_string();
+        }
+        response
+    }
+
+    /// Signs in with a handed-out password and replaces it, as the console insists.
+    async fn first_login(&mut self, user: &str, one_time: &str) {
+        let response = self.login(user, one_time).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()[LOCATION], "/console/password");
+        let (status, _) = self.page("/console/apps").await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "nothing before the password is changed"
+        );
+        let (status, _) = self.page("/console/password").await;
+        assert_eq!(status, StatusCode::OK);
+        let changed = self
+            .post(
+                "/console/password",
+                &[
+                    ("current", one_time),
+                    ("new", NEW_PASSWORD),
+                    ("repeat", NEW_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+        let cookie = changed
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("__Host-heshen_console="))
+            .expect("a new session after the change")
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("Secure")
+                && cookie.contains("SameSite=Strict")
+        );
+        self.cookie = cookie.split(';').next().unwrap().to_string();
+        let (status, _) = self.page("/console/apps").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+async fn admin(server: &Server) -> Browser {
+    let password = Accounts::new(server.state.store().clone())
+        .ensure_first_admin()
+        .await
+        .unwrap()
+        .expect("the first start creates the admin");
+    let mut browser = Browser::new(server);
+    browser.first_login("admin", &password).await;
+    browser
+}
+
+/// Creates a user through the console and signs them in with a password of their own.
+async fn user(server: &Server, admin: &mut Browser, name: &str, role: &str, apps: &str) -> Browser {
+    admin.page("/console/users").await;
+    let response = admin
+        .post(
+            "/console/users",
+            &[("username", name), ("role", role), ("apps", apps)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    let at = body
+        .find("data-testid=\"user-one-time-password\">")
+        .unwrap()
+        + "data-testid=\"user-one-time-password\">".len();
+    let password = body[at..].split('<').next().unwrap().to_string();
+    let mut browser = Browser::new(server);
+    browser.first_login(name, &password).await;
+    browser
+}
+
+/// Creates an app and walks a rule through the wizard to submission; returns the rule id
+/// and revision.
+async fn submitted_rule(browser: &mut Browser, app: &str, title: &str) -> (String, i64) {
+    browser.page("/console/apps").await;
+    let response = browser
+        .post("/console/apps", &[("app_id", app), ("name", app)])
+        .await;
+    // Created, or there already (400), or not this user's to create (403).
+    assert!(
+        [
+            StatusCode::SEE_OTHER,
+            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN
+        ]
+        .contains(&response.status()),
+        "{}",
+        response.status()
+    );
+    browser.page(&format!("/console/apps/{app}")).await;
+    let started = browser
+        .post(&format!("/console/apps/{app}/rules"), &[])
+        .await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let step1 = started.headers()[LOCATION].to_str().unwrap().to_string();
+    let base = step1.trim_end_matches("/step/1").to_string();
+    let parts: Vec<&str> = base.split('/').collect();
+    let (rule_id, rev) = (parts[5].to_string(), parts[7].parse::<i64>().unwrap());
+    let steps: [&[(&str, &str)]; 7] = [
+        &[("scene", "mobile_h5")],
+        &[],
+        &[
+            ("page_title", title),
+            ("name", title),
+            ("description", title),
+        ],
+        &[("compare_source", "authority")],
+        &[("identity_source", "api_or_ocr"), ("ocr_editable", "on")],
+        &[
+            ("liveness", "action"),
+            ("actions", "1"),
+            ("actions", "2"),
+            ("action_count", "1"),
+            ("sim_threshold", "70"),
+            ("max_attempts", "3"),
+        ],
+        &[
+            ("success_copy", title),
+            ("failure_copy", title),
+            ("redirect_url", ""),
+        ],
+    ];
+    for (i, fields) in steps.iter().enumerate() {
+        let step = i + 1;
+        let (status, _) = browser.page(&format!("{base}/step/{step}")).await;
+        assert_eq!(status, StatusCode::OK, "step {step}");
+        let saved = browser.post(&format!("{base}/step/{step}"), fields).await;
+        assert_eq!(saved.status(), StatusCode::SEE_OTHER, "step {step}");
+    }
+    browser.page(&base).await;
+    let submitted = browser.post(&format!("{base}/submit"), &[]).await;
+    assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
+    (rule_id, rev)
+}
+
+#[tokio::test]
+async fn every_console_route_refuses_without_a_session() {
+    let server = Server::start().await;
+    let anonymous = Browser::new(&server);
+    let rule = &server.rule_id;
+    let gets = [
+        "/console/apps".to_string(),
+        "/console/apps/tests".into(),
+        format!("/console/apps/tests/rules/{rule}"),
+        format!("/console/apps/tests/rules/{rule}/v/1"),
+        format!("/console/apps/tests/rules/{rule}/v/1/step/1"),
+        format!("/console/apps/tests/rules/{rule}/v/1/preview/consent"),
+        format!("/console/apps/tests/rules/{rule}/v/1/documents/v1-doc1.pdf"),
+        "/console/review".into(),
+        "/console/users".into(),
+        "/console/audit".into(),
+        "/console/audit.csv".into(),
+        "/console/password".into(),
+        "/console/security".into(),
+    ];
+    for path in &gets {
+        let response = anonymous.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(response.headers()[LOCATION], "/console/login", "GET {path}");
+    }
+    let posts = [
+        "/console/apps".to_string(),
+        "/console/logout".into(),
+        "/console/password".into(),
+        "/console/security".into(),
+        "/console/apps/tests/keys".into(),
+        format!("/console/apps/tests/keys/{}/disable", server.secret_id),
+        format!("/console/apps/tests/keys/{}/rotate", server.secret_id),
+        "/console/apps/tests/encryption-key".into(),
+        "/console/apps/tests/rules".into(),
+        format!("/console/apps/tests/rules/{rule}/edit"),
+        format!("/console/apps/tests/rules/{rule}/v/1/step/1"),
+        format!("/console/apps/tests/rules/{rule}/v/1/submit"),
+        format!("/console/apps/tests/rules/{rule}/v/1/review"),
+        "/console/users".into(),
+        "/console/users/admin".into(),
+        "/console/users/admin/reset".into(),
+    ];
+    for path in &posts {
+        let response = anonymous
+            .post_raw(
+                path,
+                &[("csrf", "x"), ("name", "n"), ("decision", "approve")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "POST {path}");
+    }
+    let keys = server.state.store().list_api_keys().await.unwrap();
+    assert!(keys.iter().all(|k| k.enabled), "nothing was changed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn forged_or_missing_csrf_tokens_and_other_origins_are_refused() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    admin.page("/console/apps").await;
+    let missing = admin
+        .post_raw("/console/apps", &[("app_id", "forged"), ("name", "x")])
+        .await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    let forged = admin
+        .post_raw(
+            "/console/apps",
+            &[
+                ("csrf", "forged-token"),
+                ("app_id", "forged"),
+                ("name", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let elsewhere = admin
+        .http
+        .post(format!("{}/console/apps", admin.base))
+        .header(COOKIE, &admin.cookie)
+        .header(ORIGIN, "https://evil.example")
+        .form(&[
+            ("csrf", admin.csrf.as_str()),
+            ("app_id", "forged"),
+            ("name", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    assert!(server.state.store().app("forged").await.unwrap().is_none());
+    let real = admin
+        .post("/console/apps", &[("app_id", "forged"), ("name", "x")])
+        .await;
+    assert_eq!(real.status(), StatusCode::SEE_OTHER);
+    assert!(server.state.store().app("forged").await.unwrap().is_some());
+
+    // Signing out ends the session on the server, not only in the browser.
+    let stale = admin.cookie.clone();
+    assert_eq!(
+        admin.post("/console/logout", &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    admin.cookie = stale;
+    assert_eq!(
+        admin.get("/console/apps").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_operator_cannot_approve_rules_or_manage_users_and_nobody_reviews_their_own() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    // Only an admin creates apps.
+    admin.page("/console/apps").await;
+    admin
+        .post("/console/apps", &[("app_id", "shop"), ("name", "Shop")])
+        .await;
+    let mut operator = user(&server, &mut admin, "olga", "operator", "shop").await;
+    let mut reviewer = user(&server, &mut admin, "rita", "reviewer", "*").await;
+    let (rule_id, rev) = submitted_rule(&mut operator, "shop", "Shop sign-up").await;
+    let review = format!("/console/apps/shop/rules/{rule_id}/v/{rev}/review");
+
+    let (status, _) = operator.page("/console/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let created = operator
+        .post(
+            "/console/users",
+            &[("username", "mallory"), ("role", "admin"), ("apps", "*")],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::FORBIDDEN);
+    assert!(server
+        .state
+        .store()
+        .console_user("mallory")
+        .await
+        .unwrap()
+        .is_none());
+    let (status, _) = operator.page("/console/review").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let approved = operator
+        .post(&review, &[("decision", "approve"), ("note", "")])
+        .await;
+    assert_eq!(approved.status(), StatusCode::FORBIDDEN);
+    let rule = server.state.store().rule(&rule_id).await.unwrap().unwrap();
+    assert_eq!(rule.status, "draft", "still not serving");
+
+    // The reviewer sees it in the queue; a rejection needs a reason.
+    let (status, queue) = reviewer.page("/console/review").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains(&format!("data-rule-id=\"{rule_id}\"")));
+    reviewer
+        .page(&format!("/console/apps/shop/rules/{rule_id}/v/{rev}"))
+        .await;
+    let no_reason = reviewer
+        .post(&review, &[("decision", "reject"), ("note", "")])
+        .await;
+    assert_eq!(no_reason.status(), StatusCode::BAD_REQUEST);
+    let ok = reviewer
+        .post(&review, &[("decision", "approve"), ("note", "fine")])
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        server
+            .state
+            .store()
+            .rule(&rule_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "approved"
+    );
+
+    // The admin may review, but not a version they wrote themselves.
+    let (own_rule, own_rev) = submitted_rule(&mut admin, "shop", "Admin's own").await;
+    admin.page("/console/review").await;
+    let own = admin
+        .post(
+            &format!("/console/apps/shop/rules/{own_rule}/v/{own_rev}/review"),
+            &[("decision", "approve"), ("note", "")],
+        )
+        .await;
+    assert_eq!(own.status(), StatusCode::BAD_REQUEST);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_sixth_wrong_password_in_a_minute_is_throttled() {
+    let server = Server::start().await;
+    let password = Accounts::new(server.state.store().clone())
+        .ensure_first_admin()
+        .await
+        .unwrap()
+        .unwrap();
+    let mut browser = Browser::new(&server);
+    for attempt in 1..=5 {
+        let response = browser.login("admin", "not the password").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let sixth = browser.login("admin", &password).await;
+    assert_eq!(
+        sixth.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits out the minute"
+    );
+    assert!(browser.cookie.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn xss_payloads_in_every_text_field_come_back_inert() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    let payload = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+    admin.page("/console/apps").await;
+    let created = admin
+        .post("/console/apps", &[("app_id", "xss"), ("name", payload)])
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    admin.page("/console/apps/xss").await;
+    let key = admin
+        .post("/console/apps/xss/keys", &[("name", payload)])
+        .await;
+    assert_eq!(key.status(), StatusCode::OK);
+    let (rule_id, rev) = submitted_rule(&mut admin, "xss", "<b>x</b>").await;
+    let mut reviewer = user(&server, &mut admin, "rita", "reviewer", "xss").await;
+    reviewer
+        .page(&format!("/console/apps/xss/rules/{rule_id}/v/{rev}"))
+        .await;
+    reviewer
+        .post(
+            &format!("/console/apps/xss/rules/{rule_id}/v/{rev}/review"),
+            &[("decision", "reject"), ("note", payload)],
+        )
+        .await;
+    // A wizard step that refuses the input shows it back, escaped too.
+    admin.page("/console/apps/xss").await;
+    let edit = admin
+        .post(&format!("/console/apps/xss/rules/{rule_id}/edit"), &[])
+        .await;
+    let next = edit.headers()[LOCATION]
+        .to_str()
+        .unwrap()
+        .replace("/step/1", "/step/3");
+    admin.page(&next).await;
+    let refused = admin
+        .post(
+            &next,
+            &[
+                ("page_title", &payload.repeat(3)),
+                ("name", payload),
+                ("description", payload),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused_body = refused.text().await.unwrap();
+
+    let mut pages = vec![refused_body];
+    for path in [
+        "/console/apps".to_string(),
+        "/console/apps/xss".into(),
+        format!("/console/apps/xss/rules/{rule_id}"),
+        format!("/console/apps/xss/rules/{rule_id}/v/{rev}"),
+        format!("/console/apps/xss/rules/{rule_id}/v/{rev}/preview/success"),
+        "/console/audit".into(),
+        "/console/users".into(),
+    ] {
+        let (status, body) = admin.page(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        pages.push(body);
+    }
+    for body in &pages {
+        assert!(
+            !body.contains("<script>alert"),
+            "a raw script tag came back"
+        );
+        assert!(!body.contains("<img src=x"), "a raw img tag came back");
+        assert!(!body.contains("<b>x</b>"), "raw markup came back");
+    }
+    let escaped = pages.iter().find_map(|b| {
+        b.find("alert(1)")
+            .map(|at| b[at.saturating_sub(20)..at + 12].to_string())
+    });
+    let escaped = escaped.expect("the payload is shown, as text");
+    assert!(
+        escaped.contains("&lt;script&gt;") || escaped.contains("&#60;script&#62;"),
+        "{escaped}"
+    );
+    let csv = admin.get("/console/audit.csv").await.text().await.unwrap();
+    assert!(csv.starts_with("id,at_ms,actor"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_app_cannot_see_or_change_another_apps_anything() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    for app in ["alpha", "beta"] {
+        admin.page("/console/apps").await;
+        admin
+            .post("/console/apps", &[("app_id", app), ("name", app)])
+            .await;
+    }
+    let (beta_rule, beta_rev) = submitted_rule(&mut admin, "beta", "Beta flow").await;
+    admin.page("/console/apps/beta").await;
+    let beta_key = admin
+        .post("/console/apps/beta/keys", &[("name", "beta key")])
+        .await;
+    let body = beta_key.text().await.unwrap();
+    let at = body.find("data-testid=\"key-secret-id\">").unwrap()
+        + "data-testid=\"key-secret-id\">".len();
+    let beta_secret = body[at..].split('<').next().unwrap().to_string();
+
+    let mut alice = user(&server, &mut admin, "alice", "operator", "alpha").await;
+    let (_, apps) = alice.page("/console/apps").await;
+    assert!(apps.contains("data-app=\"alpha\"") && !apps.contains("data-app=\"beta\""));
+    let base = format!("/console/apps/beta/rules/{beta_rule}/v/{beta_rev}");
+    for path in [
+        "/console/apps/beta".to_string(),
+        format!("/console/apps/beta/rules/{beta_rule}"),
+        base.clone(),
+        format!("{base}/step/3"),
+        format!("{base}/preview/consent"),
+        // The same rule through the app alice may use: ids do not cross apps.
+        format!("/console/apps/alpha/rules/{beta_rule}"),
+        format!("/console/apps/alpha/rules/{beta_rule}/v/{beta_rev}"),
+    ] {
+        let (status, body) = alice.page(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}");
+        assert!(!body.contains("Beta flow"), "GET {path} leaked");
+    }
+    for (path, fields) in [
+        ("/console/apps/beta/keys".to_string(), vec![("name", "x")]),
+        (
+            format!("/console/apps/beta/keys/{beta_secret}/disable"),
+            vec![],
+        ),
+        (
+            format!("/console/apps/alpha/keys/{beta_secret}/disable"),
+            vec![],
+        ),
+        (
+            format!("/console/apps/alpha/keys/{beta_secret}/rotate"),
+            vec![],
+        ),
+        (
+            format!("/console/apps/alpha/keys/{beta_secret}/ips"),
+            vec![("allowed_ips", "10.0.0.1")],
+        ),
+        ("/console/apps/beta/encryption-key".into(), vec![]),
+        ("/console/apps/beta/rules".into(), vec![]),
+        (format!("/console/apps/beta/rules/{beta_rule}/edit"), vec![]),
+        (
+            format!("/console/apps/alpha/rules/{beta_rule}/edit"),
+            vec![],
+        ),
+        (
+            format!("{base}/step/3"),
+            vec![("page_title", "pwned"), ("name", "pwned")],
+        ),
+        (format!("{base}/submit"), vec![]),
+    ] {
+        let response = alice.post(&path, &fields).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+    // Guessing: every rule id the counter has handed out, through alice's own app.
+    for guess in 1..=6 {
+        let (status, _) = alice
+            .page(&format!("/console/apps/alpha/rules/{guess}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "rule {guess}");
+    }
+    let key = server
+        .state
+        .store()
+        .api_key(&beta_secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        key.enabled && key.allowed_ips.is_empty(),
+        "beta's key is untouched"
+    );
+    assert_eq!(
+        server
+            .state
+            .store()
+            .list_api_keys_of("beta")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // alice's audit view holds nothing of beta's.
+    let mut auditor = user(&server, &mut admin, "audrey", "auditor", "alpha").await;
+    let (_, log) = auditor.page("/console/audit").await;
+    assert!(!log.contains(&beta_secret) && !log.contains(">beta<"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn only_an_approved_rule_issues_tokens_and_an_edit_waits_for_review_while_the_old_serves() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    let (rule_id, rev) = submitted_rule(&mut admin, "tests", "First version").await;
+    let sdk = server.sdk();
+    let refused = sdk
+        .call("DetectAuth", &json!({"RuleId": rule_id}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Some("InvalidParameterValue.RuleIdNotExist"),
+        "{refused}"
+    );
+    let mut reviewer = user(&server, &mut admin, "rita", "reviewer", "tests").await;
+    reviewer
+        .page(&format!("/console/apps/tests/rules/{rule_id}/v/{rev}"))
+        .await;
+    reviewer
+        .post(
+            &format!("/console/apps/tests/rules/{rule_id}/v/{rev}/review"),
+            &[("decision", "approve"), ("note", "ok")],
+        )
+        .await;
+    let issued = sdk
+        .call("DetectAuth", &json!({"RuleId": rule_id}))
+        .await
+        .unwrap();
+    assert!(issued["BizToken"].is_string(), "{issued}");
+
+    // A second version, submitted but not yet reviewed: the first one keeps serving.
+    admin
+        .page(&format!("/console/apps/tests/rules/{rule_id}"))
+        .await;
+    let edit = admin
+        .post(&format!("/console/apps/tests/rules/{rule_id}/edit"), &[])
+        .await;
+    let step3 = edit.headers()[LOCATION]
+        .to_str()
+        .unwrap()
+        .replace("/step/1", "/step/3");
+    admin.page(&step3).await;
+    admin
+        .post(
+            &step3,
+            &[
+                ("page_title", "Second"),
+                ("name", "Second version"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    let base = step3.trim_end_matches("/step/3").to_string();
+    admin.page(&base).await;
+    assert_eq!(
+        admin.post(&format!("{base}/submit"), &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let serving = server.state.rule(&rule_id).await.unwrap().unwrap();
+    assert_eq!(serving.config.name, "First version");
+    let still = sdk
+        .call("DetectAuth", &json!({"RuleId": rule_id}))
+        .await
+        .unwrap();
+    assert!(still["BizToken"].is_string());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_tampered_audit_chain_is_detected_in_the_console() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    let (status, log) = admin.page("/console/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(log.contains("data-state=\"intact\""), "{log}");
+    let database = format!("sqlite://{}", server.data_dir.join("heshen.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&database)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE id = 2")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let (_, log) = admin.page("/console/audit").await;
+    assert!(log.contains("data-state=\"broken\""), "{log}");
+    assert!(log.contains("#2"));
+    server.stop().await;
+}
