@@ -143,6 +143,14 @@ async function setup(page) {
   await page.locator(testid('wizard-submit')).click();
   await page.locator(`${testid('revision-status')}[data-status="pending"]`).waitFor();
   await shot(page, 'submitted');
+  // An eID merchant, applied for on the app's page.
+  await page.goto(`${plan.url}/console/apps/${plan.app}`);
+  await page.locator(testid('merchant-name')).fill('Branch counter');
+  await page.locator(testid('merchant-liveness')).selectOption('silent');
+  await page.locator(testid('merchant-apply')).click();
+  await page.locator(testid('merchant-summary')).waitFor();
+  report.merchantPath = new URL(page.url()).pathname;
+  await shot(page, 'merchant-applied');
   await signOut(page);
 
   // The reviewer signs in for the first time and approves.
@@ -158,6 +166,15 @@ async function setup(page) {
   await page.locator(`${testid('revision-status')}[data-status="approved"]`).waitFor();
   report.issuedRuleId = (await page.locator(testid('rule-id')).innerText()).trim();
   await shot(page, 'approved');
+  // Then the merchant's application.
+  await page.locator(testid('nav-review')).click();
+  await page.locator(testid('review-open')).first().click();
+  await page.locator(testid('merchant-summary')).waitFor();
+  await page.locator(testid('review-note')).fill('Licence checked.');
+  await page.locator(testid('review-approve')).click();
+  await page.locator(testid('merchant-id')).waitFor();
+  report.merchantId = (await page.locator(testid('merchant-id')).innerText()).trim();
+  await shot(page, 'merchant-approved');
   await signOut(page);
 }
 
@@ -171,6 +188,7 @@ async function tour(page) {
     ['app', `/console/apps/${plan.app}`],
     ['rule', `/console/apps/${plan.app}/rules/${plan.ruleId}`],
     ['revision', `/console/apps/${plan.app}/rules/${plan.ruleId}/v/${plan.revision}`],
+    ['merchant', plan.merchantPath],
     ['review', '/console/review'],
     ['users', '/console/users'],
     ['security', '/console/security'],

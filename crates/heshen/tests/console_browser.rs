@@ -190,7 +190,12 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
             "tour",
             lang,
             phone,
-            json!({"adminPassword": ADMIN_PASSWORD, "ruleId": rule_id, "revision": setup["revision"]}),
+            json!({
+                "adminPassword": ADMIN_PASSWORD,
+                "ruleId": rule_id,
+                "revision": setup["revision"],
+                "merchantPath": setup["merchantPath"],
+            }),
         );
         let tour = tokio::task::spawn_blocking(move || run_driver("console_flow.mjs", tour_plan))
             .await
@@ -215,6 +220,8 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
             "rules.draft",
             "rules.submit",
             "rules.approve",
+            "merchants.apply",
+            "merchants.approve",
             "api.GetDetectInfoEnhanced",
         ] {
             assert!(

@@ -739,3 +739,93 @@ async fn a_tampered_audit_chain_is_detected_in_the_console() {
     assert!(log.contains("#2"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_eid_merchant_applied_for_in_the_console_serves_only_once_approved() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    admin.page("/console/apps/tests").await;
+    let applied = admin
+        .post(
+            "/console/apps/tests/merchants",
+            &[
+                ("name", "Ticket office"),
+                ("liveness", "silent"),
+                ("max_attempts", "2"),
+                ("sim_threshold", "75"),
+                ("return_identity", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(applied.status(), StatusCode::SEE_OTHER);
+    let page = applied.headers()[LOCATION].to_str().unwrap().to_string();
+    let merchant_id = page.rsplit('/').next().unwrap().to_string();
+    let sdk = server.sdk();
+    let refused = sdk
+        .call("GetEidToken", &json!({"MerchantId": merchant_id}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("UnauthorizedOperation"), "{refused}");
+    let (_, body) = admin.page(&page).await;
+    assert!(
+        !body.contains("data-testid=\"review-form\""),
+        "no reviewing one's own application"
+    );
+    let key = admin.post(&format!("{page}/key"), &[]).await;
+    assert_eq!(
+        key.status(),
+        StatusCode::BAD_REQUEST,
+        "no key before approval"
+    );
+
+    let mut reviewer = user(&server, &mut admin, "rita", "reviewer", "tests").await;
+    let (_, queue) = reviewer.page("/console/review").await;
+    assert!(queue.contains(&format!("/console/apps/tests/merchants/{merchant_id}")));
+    let (_, body) = reviewer.page(&page).await;
+    assert!(body.contains("data-testid=\"review-form\""));
+    let decided = reviewer
+        .post(
+            &format!("{page}/v/1/review"),
+            &[("decision", "approve"), ("note", "licence seen")],
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    let token = sdk
+        .call("GetEidToken", &json!({"MerchantId": merchant_id}))
+        .await
+        .unwrap();
+    assert!(token["EidToken"].is_string(), "{token}");
+    let served = server.state.merchant(&merchant_id).await.unwrap().unwrap();
+    assert_eq!(served.config.max_attempts, 2);
+
+    admin.page(&page).await;
+    let key = admin.post(&format!("{page}/key"), &[]).await;
+    assert_eq!(key.status(), StatusCode::OK);
+    assert!(key
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"merchant-key\""));
+
+    // Another app's operator cannot see it.
+    admin.page("/console/apps").await;
+    admin
+        .post("/console/apps", &[("app_id", "other-shop"), ("name", "x")])
+        .await;
+    let mut outsider = user(&server, &mut admin, "otto", "operator", "other-shop").await;
+    for path in [
+        page.clone(),
+        format!("/console/apps/other-shop/merchants/{merchant_id}"),
+    ] {
+        let (status, _) = outsider.page(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let probe = outsider
+        .post(
+            &format!("/console/apps/other-shop/merchants/{merchant_id}/key"),
+            &[],
+        )
+        .await;
+    assert_eq!(probe.status(), StatusCode::NOT_FOUND);
+    server.stop().await;
+}

@@ -7,10 +7,12 @@ use crate::admin::audit;
 use crate::console::{Operator, Permission};
 use crate::error::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use heshen_core::rule::{ReviewStatus, RuleConfig};
-use heshen_store::{AuditFilter, NewRevision, RevisionKind};
+use heshen_core::rule::{MerchantConfig, ReviewStatus, RuleConfig};
+use heshen_store::{AuditFilter, NewRevision};
 // What the console's pages read back, without the pages depending on the store.
-pub use heshen_store::{ApiKeyInfo, App, AuditChain, AuditEntry, NewApiKey, Revision, Rule};
+pub use heshen_store::{
+    ApiKeyInfo, App, AuditChain, AuditEntry, Merchant, NewApiKey, Revision, RevisionKind, Rule,
+};
 use serde_json::json;
 
 fn now_ms() -> i64 {
@@ -494,7 +496,7 @@ pub async fn review_queue(state: &AppState, operator: &Operator) -> ServiceResul
         .collect())
 }
 
-/// A reviewer's decision on a pending revision. Nobody reviews their own work.
+/// A reviewer's decision on a pending version of a rule.
 pub async fn review_rule(
     state: &AppState,
     operator: &Operator,
@@ -506,6 +508,20 @@ pub async fn review_rule(
 ) -> ServiceResult<()> {
     operator.require_in(Permission::Review, app_id)?;
     let (found, _) = revision(state, operator, app_id, rule_id, number).await?;
+    decide(state, operator, &found, approve, note).await?;
+    state.invalidate_rule(rule_id).await;
+    Ok(())
+}
+
+/// Approves or rejects a pending revision of either kind. Nobody reviews their own work,
+/// and a rejection says why.
+async fn decide(
+    state: &AppState,
+    operator: &Operator,
+    found: &Revision,
+    approve: bool,
+    note: &str,
+) -> ServiceResult<()> {
     if found.author == operator.username {
         return Err(ServiceError::Invalid(
             "a version is reviewed by someone other than its author".into(),
@@ -517,34 +533,21 @@ pub async fn review_rule(
             "a note is at most 500 characters".into(),
         ));
     }
+    if !approve && note.is_empty() {
+        return Err(ServiceError::Invalid(
+            "say in the note why the version is rejected".into(),
+        ));
+    }
     let store = state.store();
     let now = now_ms();
+    let (kind, subject) = (found.kind, found.subject_id.as_str());
     let moved = if approve {
         store
-            .approve_revision(
-                RevisionKind::Rule,
-                rule_id,
-                number,
-                &operator.username,
-                note,
-                now,
-            )
+            .approve_revision(kind, subject, found.revision, &operator.username, note, now)
             .await?
     } else {
-        if note.is_empty() {
-            return Err(ServiceError::Invalid(
-                "say in the note why the version is rejected".into(),
-            ));
-        }
         store
-            .reject_revision(
-                RevisionKind::Rule,
-                rule_id,
-                number,
-                &operator.username,
-                note,
-                now,
-            )
+            .reject_revision(kind, subject, found.revision, &operator.username, note, now)
             .await?
     };
     if !moved {
@@ -552,18 +555,19 @@ pub async fn review_rule(
             "this version is not waiting for review".into(),
         ));
     }
-    state.invalidate_rule(rule_id).await;
+    let action = match (kind, approve) {
+        (RevisionKind::Rule, true) => "rules.approve",
+        (RevisionKind::Rule, false) => "rules.reject",
+        (RevisionKind::Merchant, true) => "merchants.approve",
+        (RevisionKind::Merchant, false) => "merchants.reject",
+    };
     audit(
         store,
         operator.actor(),
-        app_id,
-        if approve {
-            "rules.approve"
-        } else {
-            "rules.reject"
-        },
-        rule_id,
-        json!({"revision": number, "note": note}),
+        &found.app_id,
+        action,
+        subject,
+        json!({"revision": found.revision, "note": note}),
     )
     .await
 }
@@ -617,4 +621,162 @@ mod tests {
         assert!(!valid_app_id("a"));
         assert!(!valid_app_id("shop/../x"));
     }
+}
+
+/// An eID merchant as the console lists it.
+#[derive(Debug, Clone)]
+pub struct MerchantSummary {
+    pub merchant: Merchant,
+    /// Whether GetEidToken accepts it (an approved revision serves).
+    pub serving: bool,
+    pub latest: Option<Revision>,
+}
+
+fn checked_merchant_config(config: &MerchantConfig) -> ServiceResult<()> {
+    if !(1..=10).contains(&config.max_attempts) {
+        return Err(ServiceError::Invalid("attempts must be 1 to 10".into()));
+    }
+    if !(0.0..=100.0).contains(&config.sim_threshold) {
+        return Err(ServiceError::Invalid(
+            "the similarity pass line must be between 0 and 100".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn list_merchants(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+) -> ServiceResult<Vec<MerchantSummary>> {
+    app(state, operator, app_id).await?;
+    let store = state.store();
+    let mut summaries = Vec::new();
+    for merchant in store.list_merchants(Some(app_id)).await? {
+        let latest = store
+            .revisions_of(RevisionKind::Merchant, &merchant.merchant_id)
+            .await?
+            .into_iter()
+            .next();
+        summaries.push(MerchantSummary {
+            serving: ReviewStatus::parse(&merchant.status) == Some(ReviewStatus::Approved),
+            merchant,
+            latest,
+        });
+    }
+    Ok(summaries)
+}
+
+/// Applies for an eID merchant (seed 001): the merchant exists at once, not serving, with
+/// its application waiting for review; the MerchantId is issued on approval.
+pub async fn apply_merchant(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    name: &str,
+    config: &MerchantConfig,
+) -> ServiceResult<(String, i64)> {
+    operator.require_in(Permission::EditRules, app_id)?;
+    app(state, operator, app_id).await?;
+    let name = checked_name(name, "a merchant name")?;
+    checked_merchant_config(config)?;
+    let value = serde_json::to_value(config).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let store = state.store();
+    let merchant_id = store
+        .create_merchant(app_id, &name, &value, "pending")
+        .await?;
+    let now = now_ms();
+    let revision = store
+        .create_revision(NewRevision {
+            kind: RevisionKind::Merchant,
+            subject_id: &merchant_id,
+            app_id,
+            name: &name,
+            config: &value,
+            author: &operator.username,
+            now_ms: now,
+        })
+        .await?;
+    store
+        .submit_revision(RevisionKind::Merchant, &merchant_id, revision, now)
+        .await?;
+    audit(
+        store,
+        operator.actor(),
+        app_id,
+        "merchants.apply",
+        &merchant_id,
+        json!({"revision": revision, "name": name, "config": value}),
+    )
+    .await?;
+    Ok((merchant_id, revision))
+}
+
+pub async fn merchant(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    merchant_id: &str,
+) -> ServiceResult<(Merchant, Vec<Revision>)> {
+    app(state, operator, app_id).await?;
+    let merchant = state
+        .store()
+        .merchant(merchant_id)
+        .await?
+        .filter(|m| m.app_id == app_id)
+        .ok_or(ServiceError::NotFound)?;
+    let revisions = state
+        .store()
+        .revisions_of(RevisionKind::Merchant, merchant_id)
+        .await?;
+    Ok((merchant, revisions))
+}
+
+/// A reviewer's decision on a merchant's pending application.
+pub async fn review_merchant(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    merchant_id: &str,
+    number: i64,
+    approve: bool,
+    note: &str,
+) -> ServiceResult<()> {
+    operator.require_in(Permission::Review, app_id)?;
+    let (_, revisions) = merchant(state, operator, app_id, merchant_id).await?;
+    let found = revisions
+        .into_iter()
+        .find(|r| r.revision == number)
+        .ok_or(ServiceError::NotFound)?;
+    decide(state, operator, &found, approve, note).await?;
+    state.invalidate_merchant(merchant_id).await;
+    Ok(())
+}
+
+/// The merchant's key (base64), which decrypts the identity in its GetEidResult answers;
+/// shown to who runs the app once the merchant serves.
+pub async fn merchant_key(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    merchant_id: &str,
+) -> ServiceResult<String> {
+    use base64::Engine as _;
+    operator.require_in(Permission::ManageKeys, app_id)?;
+    let (found, _) = merchant(state, operator, app_id, merchant_id).await?;
+    if found.status != ReviewStatus::Approved.as_str() {
+        return Err(ServiceError::Invalid(
+            "the merchant key is given once the application is approved".into(),
+        ));
+    }
+    audit(
+        state.store(),
+        operator.actor(),
+        app_id,
+        "merchants.key",
+        merchant_id,
+        json!({}),
+    )
+    .await?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(state.keys().merchant_key(merchant_id)))
 }

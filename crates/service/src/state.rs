@@ -279,6 +279,10 @@ impl AppState {
     pub async fn invalidate_rule(&self, rule_id: &str) {
         self.inner.rules.invalidate(rule_id).await;
     }
+
+    pub async fn invalidate_merchant(&self, merchant_id: &str) {
+        self.inner.merchants.invalidate(merchant_id).await;
+    }
 }
 
 #[cfg(test)]

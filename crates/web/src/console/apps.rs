@@ -1,12 +1,13 @@
 //! Apps and their API keys.
 
 use super::access::{CsrfForm, Ctx};
-use super::views::{self, when, AppRow, KeyRow, RuleRow, SecretRow};
+use super::views::{self, when, AppRow, KeyRow, MerchantRow, RuleRow, SecretRow};
 use super::{render, see};
 use crate::Web;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use heshen_core::rule::LivenessKind;
 use heshen_service::console::Permission;
 use heshen_service::manage::NewApiKey;
 use heshen_service::{manage, ServiceError};
@@ -78,12 +79,33 @@ pub async fn overview(State(web): State<Web>, ctx: Ctx, Path(app_id): Path<Strin
         Ok(rules) => rules,
         Err(err) => return ctx.fail(err),
     };
+    let merchants = match manage::list_merchants(&web.state, operator, &app_id).await {
+        Ok(merchants) => merchants,
+        Err(err) => return ctx.fail(err),
+    };
     let w = ctx.w();
     render(
         StatusCode::OK,
         &views::AppPage {
             f: ctx.frame(&app.name),
             app_id: app.app_id,
+            merchants: merchants
+                .into_iter()
+                .map(|m| {
+                    let latest_status = m
+                        .latest
+                        .as_ref()
+                        .map_or_else(|| "approved".to_string(), |l| l.status.clone());
+                    MerchantRow {
+                        merchant_id: m.merchant.merchant_id,
+                        name: m.merchant.name,
+                        serving: m.serving,
+                        latest_label: w.status(&latest_status),
+                        latest_status,
+                    }
+                })
+                .collect(),
+            liveness: super::rules::liveness_choices(w, LivenessKind::Action),
             may_keys,
             may_edit_rules: operator.may(Permission::EditRules),
             keys: keys

@@ -10,6 +10,7 @@
 mod access;
 mod apps;
 mod audit_pages;
+mod merchants;
 mod rules;
 mod users;
 mod views;
@@ -95,6 +96,19 @@ pub fn router(web: Web) -> Router {
         .route(
             "/console/apps/{app}/rules/{rule}/v/{rev}/review",
             post(rules::review),
+        )
+        .route("/console/apps/{app}/merchants", post(merchants::apply))
+        .route(
+            "/console/apps/{app}/merchants/{merchant}",
+            get(merchants::detail),
+        )
+        .route(
+            "/console/apps/{app}/merchants/{merchant}/v/{rev}/review",
+            post(merchants::review),
+        )
+        .route(
+            "/console/apps/{app}/merchants/{merchant}/key",
+            post(merchants::key),
         )
         .route("/console/review", get(rules::queue))
         .route("/console/users", get(users::list).post(users::create))

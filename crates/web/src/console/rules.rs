@@ -14,6 +14,7 @@ use heshen_core::rule::{
     CompareSource, IdentitySource, LivenessKind, RuleConfig, Scene, INDUSTRIES,
 };
 use heshen_service::console::Permission;
+use heshen_service::manage::RevisionKind;
 use heshen_service::{manage, ServiceError};
 use serde::Deserialize;
 
@@ -50,6 +51,21 @@ pub async fn edit(
         Ok(rev) => see(&format!("{}/step/1", base(&app_id, &rule_id, rev))),
         Err(err) => ctx.fail(err),
     }
+}
+
+/// The liveness choices, with `current` checked.
+pub(super) fn liveness_choices(w: &'static Words, current: LivenessKind) -> Vec<Choice> {
+    choices(
+        &[
+            LivenessKind::Action,
+            LivenessKind::Digits,
+            LivenessKind::Silent,
+            LivenessKind::Flash,
+        ],
+        current,
+        wire_name,
+        |k| liveness_name(w, k),
+    )
 }
 
 pub async fn detail(
@@ -136,7 +152,7 @@ fn identity_label(w: &Words, source: IdentitySource) -> &'static str {
     }
 }
 
-fn liveness_label(w: &Words, kind: LivenessKind) -> &'static str {
+pub(super) fn liveness_name(w: &Words, kind: LivenessKind) -> &'static str {
     match kind {
         LivenessKind::Digits => w.liveness_digits,
         LivenessKind::Action => w.liveness_action,
@@ -227,17 +243,7 @@ fn wizard_view(
             ),
             ocr_editable: config.ocr_editable,
             id_card_warnings: config.id_card_warnings,
-            liveness: choices(
-                &[
-                    LivenessKind::Action,
-                    LivenessKind::Digits,
-                    LivenessKind::Silent,
-                    LivenessKind::Flash,
-                ],
-                config.liveness,
-                wire_name,
-                |k| liveness_label(w, k),
-            ),
+            liveness: liveness_choices(w, config.liveness),
             actions: ["1", "2", "3", "4"]
                 .iter()
                 .map(|code| Choice {
@@ -574,7 +580,7 @@ fn summary(ctx: &Ctx, config: &RuleConfig) -> Vec<SummaryRow> {
         },
         SummaryRow {
             label: w.label_liveness,
-            value: liveness_label(w, config.liveness).into(),
+            value: liveness_name(w, config.liveness).into(),
         },
         SummaryRow {
             label: w.actions_pool,
@@ -710,6 +716,16 @@ pub async fn queue(State(web): State<Web>, ctx: Ctx) -> Response {
                 rows: pending
                     .into_iter()
                     .map(|r| QueueRow {
+                        kind: match r.kind {
+                            RevisionKind::Rule => ctx.w().kind_rule,
+                            RevisionKind::Merchant => ctx.w().kind_merchant,
+                        },
+                        link: match r.kind {
+                            RevisionKind::Rule => base(&r.app_id, &r.subject_id, r.revision),
+                            RevisionKind::Merchant => {
+                                format!("/console/apps/{}/merchants/{}", r.app_id, r.subject_id)
+                            }
+                        },
                         submitted: r.submitted_at.map(when).unwrap_or_default(),
                         app_id: r.app_id,
                         subject_id: r.subject_id,

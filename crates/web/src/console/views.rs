@@ -141,11 +141,35 @@ pub struct RuleRow {
     pub latest_label: &'static str,
 }
 
+pub struct MerchantRow {
+    pub merchant_id: String,
+    pub name: String,
+    pub serving: bool,
+    pub latest_status: String,
+    pub latest_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "console/merchant.html")]
+pub struct MerchantPage {
+    pub f: Frame,
+    pub app_id: String,
+    pub merchant_id: String,
+    pub serving: bool,
+    pub summary: Vec<SummaryRow>,
+    pub revisions: Vec<RevisionRow>,
+    /// The pending revision the user may decide on.
+    pub reviewable: Option<i64>,
+    pub may_key: bool,
+}
+
 #[derive(Template)]
 #[template(path = "console/app.html")]
 pub struct AppPage {
     pub f: Frame,
     pub app_id: String,
+    pub merchants: Vec<MerchantRow>,
+    pub liveness: Vec<Choice>,
     pub may_keys: bool,
     pub may_edit_rules: bool,
     pub keys: Vec<KeyRow>,
@@ -253,6 +277,8 @@ pub struct RevisionPage {
 }
 
 pub struct QueueRow {
+    pub kind: &'static str,
+    pub link: String,
     pub app_id: String,
     pub subject_id: String,
     pub revision: i64,

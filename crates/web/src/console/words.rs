@@ -157,6 +157,18 @@ words! {
     yes: "是", "yes";
     no: "否", "no";
 
+    merchants_title: "E证通商户", "eID merchants";
+    merchants_none: "还没有商户。", "No merchants yet.";
+    merchant_id: "MerchantId", "MerchantId";
+    merchant_name: "商户名称", "Merchant name";
+    merchant_apply: "申请商户", "Apply for a merchant";
+    merchant_return_identity: "在结果中返回加密的身份信息（EidInfo）", "Return the encrypted identity with results (EidInfo)";
+    merchant_key_reveal: "查看商户密钥", "Show the merchant key";
+    merchant_key_note: "用于解密 GetEidResult 返回的身份信息。", "Decrypts the identity GetEidResult returns.";
+    merchant_key_title: "商户密钥", "Merchant key";
+    kind_rule: "业务流程", "Business flow";
+    kind_merchant: "E证通商户", "eID merchant";
+    kind: "类型", "Kind";
     review_title: "待审核", "Waiting for review";
     review_none: "没有待审核的版本。", "Nothing waits for review.";
     review_note: "审核意见（驳回时必填）", "Note (needed to reject)";

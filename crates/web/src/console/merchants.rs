@@ -1,0 +1,192 @@
+//! eID merchants (seed 001): apply, review, and the MerchantId and its key once approved.
+
+use super::access::{CsrfForm, Ctx, Empty};
+use super::views::{self, when, RevisionRow, SecretRow, SummaryRow};
+use super::{render, see};
+use crate::Web;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use heshen_core::rule::{LivenessKind, MerchantConfig};
+use heshen_service::console::Permission;
+use heshen_service::{manage, ServiceError};
+use serde::Deserialize;
+
+fn page(app: &str, merchant: &str) -> String {
+    format!("/console/apps/{app}/merchants/{merchant}")
+}
+
+#[derive(Deserialize)]
+pub struct Application {
+    name: String,
+    liveness: String,
+    max_attempts: String,
+    sim_threshold: String,
+    return_identity: Option<String>,
+}
+
+pub async fn apply(
+    State(web): State<Web>,
+    ctx: Ctx,
+    Path(app_id): Path<String>,
+    CsrfForm(form): CsrfForm<Application>,
+) -> Response {
+    let bad = |what: &str| ServiceError::Invalid(format!("{what}: {}", ctx.w().bad_request));
+    let Ok(liveness) =
+        serde_json::from_value::<LivenessKind>(serde_json::Value::String(form.liveness.clone()))
+    else {
+        return ctx.fail(bad("liveness"));
+    };
+    let (Ok(max_attempts), Ok(sim_threshold)) = (
+        form.max_attempts.trim().parse(),
+        form.sim_threshold.trim().parse(),
+    ) else {
+        return ctx.fail(bad("numbers"));
+    };
+    let config = MerchantConfig {
+        return_identity: form.return_identity.is_some(),
+        liveness,
+        max_attempts,
+        sim_threshold,
+    };
+    match manage::apply_merchant(&web.state, ctx.operator(), &app_id, &form.name, &config).await {
+        Ok((merchant_id, _)) => see(&page(&app_id, &merchant_id)),
+        Err(err) => ctx.fail(err),
+    }
+}
+
+pub async fn detail(
+    State(web): State<Web>,
+    ctx: Ctx,
+    Path((app_id, merchant_id)): Path<(String, String)>,
+) -> Response {
+    let operator = ctx.operator();
+    let (merchant, revisions) =
+        match manage::merchant(&web.state, operator, &app_id, &merchant_id).await {
+            Ok(found) => found,
+            Err(err) => return ctx.fail(err),
+        };
+    let w = ctx.w();
+    let config: MerchantConfig = match serde_json::from_value(merchant.config.clone()) {
+        Ok(config) => config,
+        Err(err) => return ctx.fail(ServiceError::corrupt("merchant configuration", err)),
+    };
+    let serving = merchant.status == "approved";
+    let reviewable = revisions
+        .iter()
+        .find(|r| r.status == "pending" && r.author != operator.username)
+        .filter(|_| operator.may(Permission::Review))
+        .map(|r| r.revision);
+    let yes_no = |b: bool| if b { w.yes } else { w.no }.to_string();
+    render(
+        StatusCode::OK,
+        &views::MerchantPage {
+            f: ctx.frame(&merchant.name),
+            summary: vec![
+                SummaryRow {
+                    label: w.merchant_name,
+                    value: merchant.name.clone(),
+                },
+                SummaryRow {
+                    label: w.label_liveness,
+                    value: super::rules::liveness_name(w, config.liveness).into(),
+                },
+                SummaryRow {
+                    label: w.max_attempts,
+                    value: config.max_attempts.to_string(),
+                },
+                SummaryRow {
+                    label: w.sim_threshold,
+                    value: config.sim_threshold.to_string(),
+                },
+                SummaryRow {
+                    label: w.merchant_return_identity,
+                    value: yes_no(config.return_identity),
+                },
+            ],
+            revisions: revisions
+                .into_iter()
+                .map(|r| RevisionRow {
+                    revision: r.revision,
+                    status_label: w.status(&r.status),
+                    status: r.status,
+                    author: r.author,
+                    reviewer: r.reviewer.unwrap_or_default(),
+                    note: r.note,
+                    created: when(r.created_at),
+                })
+                .collect(),
+            reviewable,
+            may_key: serving && operator.may(Permission::ManageKeys),
+            serving,
+            app_id,
+            merchant_id,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn review(
+    State(web): State<Web>,
+    ctx: Ctx,
+    Path((app_id, merchant_id, rev)): Path<(String, String, i64)>,
+    CsrfForm(form): CsrfForm<Decision>,
+) -> Response {
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return ctx.fail(ServiceError::Invalid(ctx.w().bad_request.into())),
+    };
+    match manage::review_merchant(
+        &web.state,
+        ctx.operator(),
+        &app_id,
+        &merchant_id,
+        rev,
+        approve,
+        &form.note,
+    )
+    .await
+    {
+        Ok(()) => see(&page(&app_id, &merchant_id)),
+        Err(err) => ctx.fail(err),
+    }
+}
+
+pub async fn key(
+    State(web): State<Web>,
+    ctx: Ctx,
+    Path((app_id, merchant_id)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Response {
+    let w = ctx.w();
+    match manage::merchant_key(&web.state, ctx.operator(), &app_id, &merchant_id).await {
+        Ok(key) => render(
+            StatusCode::OK,
+            &views::Secret {
+                f: ctx.frame(w.merchant_key_title),
+                note: w.merchant_key_note.into(),
+                rows: vec![
+                    SecretRow {
+                        label: "MerchantId".into(),
+                        value: merchant_id.clone(),
+                        testid: "merchant-id",
+                    },
+                    SecretRow {
+                        label: "MerchantKey (base64)".into(),
+                        value: key,
+                        testid: "merchant-key",
+                    },
+                ],
+                back: page(&app_id, &merchant_id),
+            },
+        ),
+        Err(err) => ctx.fail(err),
+    }
+}
