@@ -189,6 +189,8 @@ async function tour(page) {
     ['rule', `/console/apps/${plan.app}/rules/${plan.ruleId}`],
     ['revision', `/console/apps/${plan.app}/rules/${plan.ruleId}/v/${plan.revision}`],
     ['merchant', plan.merchantPath],
+    ['records', `/console/apps/${plan.app}/records`],
+    ['record', `/console/apps/${plan.app}/records/${plan.token}`],
     ['review', '/console/review'],
     ['users', '/console/users'],
     ['security', '/console/security'],

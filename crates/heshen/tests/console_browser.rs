@@ -195,6 +195,7 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
                 "ruleId": rule_id,
                 "revision": setup["revision"],
                 "merchantPath": setup["merchantPath"],
+                "token": token,
             }),
         );
         let tour = tokio::task::spawn_blocking(move || run_driver("console_flow.mjs", tour_plan))
@@ -223,6 +224,7 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
             "merchants.apply",
             "merchants.approve",
             "api.GetDetectInfoEnhanced",
+            "records.open",
         ] {
             assert!(
                 actions.contains(&expected),

@@ -829,3 +829,117 @@ async fn an_eid_merchant_applied_for_in_the_console_serves_only_once_approved() 
     assert_eq!(probe.status(), StatusCode::NOT_FOUND);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn records_are_searched_opened_with_their_media_kept_to_their_app_and_erased_on_demand() {
+    use heshen_core::flow::FlowKind;
+    let server = Server::start().await;
+    let sdk = server.sdk();
+    let issue = || async {
+        sdk.call(
+            "DetectAuth",
+            &json!({"RuleId": server.rule_id, "IdCard": common::ID_CARD, "Name": common::NAME}),
+        )
+        .await
+        .unwrap()["BizToken"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let passed = issue().await;
+    let open = issue().await;
+    common::finish_flow(&server.state, &passed, FlowKind::Detect).await;
+
+    let mut admin = admin(&server).await;
+    let (status, list) = admin
+        .page("/console/apps/tests/records?result=passed")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(&format!("data-token=\"{passed}\"")));
+    assert!(
+        !list.contains(&format!("data-token=\"{open}\"")),
+        "the unfinished one is not passed"
+    );
+    let (_, list) = admin
+        .page("/console/apps/tests/records?result=unfinished")
+        .await;
+    assert!(list.contains(&format!("data-token=\"{open}\"")));
+    let (_, list) = admin
+        .page(&format!("/console/apps/tests/records?token={open}"))
+        .await;
+    assert!(list.contains(&format!("data-token=\"{open}\"")) && !list.contains(&passed));
+
+    let record = format!("/console/apps/tests/records/{passed}");
+    let (status, body) = admin.page(&record).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains(common::NAME) && body.contains("93.47"),
+        "identity and Sim shown"
+    );
+    assert!(body.contains("best_frame.jpg"));
+    let frame = admin.get(&format!("{record}/media/best_frame.jpg")).await;
+    assert_eq!(frame.status(), StatusCode::OK);
+    assert_eq!(frame.bytes().await.unwrap().as_ref(), common::BEST_FRAME);
+    let unnamed = admin.get(&format!("{record}/media/master.key")).await;
+    assert_eq!(
+        unnamed.status(),
+        StatusCode::NOT_FOUND,
+        "only the record's own media"
+    );
+
+    // Another app sees none of it, by any path.
+    admin.page("/console/apps").await;
+    admin
+        .post("/console/apps", &[("app_id", "elsewhere"), ("name", "x")])
+        .await;
+    let mut outsider = user(&server, &mut admin, "otto", "operator", "elsewhere").await;
+    for path in [
+        "/console/apps/tests/records".to_string(),
+        record.clone(),
+        format!("/console/apps/elsewhere/records/{passed}"),
+        format!("/console/apps/elsewhere/records/{passed}/media/best_frame.jpg"),
+    ] {
+        let (status, body) = outsider.page(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!body.contains(common::NAME));
+    }
+    let (_, theirs) = outsider.page("/console/apps/elsewhere/records").await;
+    assert!(!theirs.contains(&passed));
+    let erase = outsider
+        .post(
+            &format!("/console/apps/elsewhere/records/{passed}/erase"),
+            &[],
+        )
+        .await;
+    assert_eq!(erase.status(), StatusCode::NOT_FOUND);
+    // A reviewer may read records but not erase them.
+    let mut reviewer = user(&server, &mut admin, "rita", "reviewer", "tests").await;
+    reviewer.page(&record).await;
+    let refused = reviewer.post(&format!("{record}/erase"), &[]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(server.state.store().flow(&passed).await.unwrap().is_some());
+
+    admin.page(&record).await;
+    let erased = admin.post(&format!("{record}/erase"), &[]).await;
+    assert_eq!(erased.status(), StatusCode::SEE_OTHER);
+    assert!(server.state.store().flow(&passed).await.unwrap().is_none());
+    assert!(server
+        .state
+        .store()
+        .get_media(&passed, "best_frame.jpg")
+        .await
+        .unwrap()
+        .is_none());
+    let (status, _) = admin.page(&record).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, log) = admin.page("/console/audit").await;
+    assert!(
+        log.contains("data-action=\"records.erase\"")
+            && log.contains("data-action=\"records.open\"")
+    );
+    assert!(
+        server.state.store().flow(&open).await.unwrap().is_some(),
+        "the other record stays"
+    );
+    server.stop().await;
+}

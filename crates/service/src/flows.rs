@@ -141,6 +141,7 @@ pub async fn update<T>(
                     payload: encode(&stored.flow)?,
                     finished_at: stored.flow.outcome.map(|o| o.finished_at_ms),
                     retain_until,
+                    result_code: stored.flow.outcome.map(|o| o.code),
                 },
             )
             .await?;

@@ -11,7 +11,8 @@ use heshen_core::rule::{MerchantConfig, ReviewStatus, RuleConfig};
 use heshen_store::{AuditFilter, NewRevision};
 // What the console's pages read back, without the pages depending on the store.
 pub use heshen_store::{
-    ApiKeyInfo, App, AuditChain, AuditEntry, Merchant, NewApiKey, Revision, RevisionKind, Rule,
+    ApiKeyInfo, App, AuditChain, AuditEntry, FlowSearch, FlowSummary, Merchant, NewApiKey,
+    ResultFilter, Revision, RevisionKind, Rule,
 };
 use serde_json::json;
 
@@ -779,4 +780,134 @@ pub async fn merchant_key(
     )
     .await?;
     Ok(base64::engine::general_purpose::STANDARD.encode(state.keys().merchant_key(merchant_id)))
+}
+
+/// A page of the app's verification records, newest first.
+pub async fn records(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    search: &FlowSearch,
+    limit: u32,
+) -> ServiceResult<Vec<FlowSummary>> {
+    operator.require_in(Permission::ViewRecords, app_id)?;
+    app(state, operator, app_id).await?;
+    Ok(state.store().search_flows(app_id, search, limit).await?)
+}
+
+async fn summary_of(state: &AppState, app_id: &str, token: &str) -> ServiceResult<FlowSummary> {
+    let search = FlowSearch {
+        token: Some(token.to_string()),
+        ..FlowSearch::default()
+    };
+    state
+        .store()
+        .search_flows(app_id, &search, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::NotFound)
+}
+
+/// One record, opened (personal data: the opening is audited).
+pub async fn record(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    token: &str,
+) -> ServiceResult<(FlowSummary, crate::flows::StoredFlow)> {
+    operator.require_in(Permission::ViewRecords, app_id)?;
+    app(state, operator, app_id).await?;
+    let summary = summary_of(state, app_id, token).await?;
+    let kind = match summary.kind.as_str() {
+        "eid" => heshen_core::flow::FlowKind::Eid,
+        _ => heshen_core::flow::FlowKind::Detect,
+    };
+    let stored = crate::flows::load(state, token, kind)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    audit(
+        state.store(),
+        operator.actor(),
+        app_id,
+        "records.open",
+        token,
+        json!({}),
+    )
+    .await?;
+    Ok((summary, stored))
+}
+
+/// The media objects a flow names (card photos, best frames, videos).
+pub fn media_names(flow: &heshen_core::flow::Flow) -> Vec<String> {
+    let media = &flow.media;
+    let mut names: Vec<String> = [
+        &media.ocr_front,
+        &media.ocr_back,
+        &media.processed_front,
+        &media.processed_back,
+        &media.avatar,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
+    for attempt in &flow.attempts {
+        let outcome = &attempt.outcome;
+        names.extend(outcome.best_frame.iter().cloned());
+        names.extend(outcome.extra_frames.iter().cloned());
+        names.extend(outcome.video.iter().cloned());
+    }
+    names.dedup();
+    names
+}
+
+/// One media object of a record, if the record names it.
+pub async fn record_media(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    token: &str,
+    name: &str,
+) -> ServiceResult<Vec<u8>> {
+    operator.require_in(Permission::ViewRecords, app_id)?;
+    app(state, operator, app_id).await?;
+    let summary = summary_of(state, app_id, token).await?;
+    let kind = match summary.kind.as_str() {
+        "eid" => heshen_core::flow::FlowKind::Eid,
+        _ => heshen_core::flow::FlowKind::Detect,
+    };
+    let stored = crate::flows::load(state, token, kind)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !media_names(&stored.flow).iter().any(|n| n == name) {
+        return Err(ServiceError::NotFound);
+    }
+    state
+        .store()
+        .get_media(token, name)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Erases a record and its media now, before its retention ends.
+pub async fn erase_record(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    token: &str,
+) -> ServiceResult<()> {
+    operator.require_in(Permission::ActOnRecords, app_id)?;
+    app(state, operator, app_id).await?;
+    summary_of(state, app_id, token).await?;
+    let report = state.store().erase_flow(token).await?;
+    audit(
+        state.store(),
+        operator.actor(),
+        app_id,
+        "records.erase",
+        token,
+        json!({"media_objects": report.media_objects}),
+    )
+    .await
 }

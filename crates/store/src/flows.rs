@@ -72,6 +72,44 @@ pub struct FlowUpdate {
     pub payload: Vec<u8>,
     pub finished_at: Option<i64>,
     pub retain_until: i64,
+    /// The final result code, once the flow is finished.
+    pub result_code: Option<i64>,
+}
+
+/// A flow as the console's records list it: the plain columns only, nothing decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FlowSummary {
+    pub token: String,
+    pub kind: String,
+    pub scope_id: String,
+    pub status: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub retain_until: i64,
+    pub result_code: Option<i64>,
+}
+
+/// Which results a search keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFilter {
+    Passed,
+    /// Finished with any code but 0.
+    Failed,
+    Unfinished,
+    Code(i64),
+}
+
+/// A search of one app's flows, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct FlowSearch {
+    pub token: Option<String>,
+    pub scope_id: Option<String>,
+    /// Created in `[from_ms, to_ms)`.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub result: Option<ResultFilter>,
+    /// Continue below this `(created_at, token)` (the previous page's last row).
+    pub before: Option<(i64, String)>,
 }
 
 pub(crate) const INITIAL_FLOW_VERSION: i64 = 1;
@@ -214,7 +252,7 @@ impl Store {
         let sealed = self.cipher().seal(payload_context(token), &update.payload);
         let updated = with_pool!(self.db(), |pool| sqlx::query(
             "UPDATE flows SET status = $1, payload = $2, finished_at = $3, retain_until = $4, \
-             version = version + 1 WHERE token = $5 AND version = $6"
+             result_code = $7, version = version + 1 WHERE token = $5 AND version = $6"
         )
         .bind(&update.status)
         .bind(&sealed)
@@ -222,6 +260,7 @@ impl Store {
         .bind(update.retain_until)
         .bind(token)
         .bind(expected_version)
+        .bind(update.result_code)
         .execute(pool)
         .await?
         .rows_affected());
@@ -238,6 +277,51 @@ impl Store {
             Some(_) => Ok(false),
             None => Err(StoreError::not_found("flow", token)),
         }
+    }
+
+    /// One page (`limit` rows) of an app's flows matching `search`, newest first, without
+    /// opening a payload.
+    pub async fn search_flows(
+        &self,
+        app_id: &str,
+        search: &FlowSearch,
+        limit: u32,
+    ) -> StoreResult<Vec<FlowSummary>> {
+        let (passed, failed, unfinished, code) = match search.result {
+            None => (false, false, false, None),
+            Some(ResultFilter::Passed) => (true, false, false, None),
+            Some(ResultFilter::Failed) => (false, true, false, None),
+            Some(ResultFilter::Unfinished) => (false, false, true, None),
+            Some(ResultFilter::Code(code)) => (false, false, false, Some(code)),
+        };
+        let (before_at, before_token) = search.before.clone().unwrap_or((i64::MAX, String::new()));
+        let rows = with_pool!(self.db(), |pool| sqlx::query_as::<_, FlowSummary>(
+            "SELECT token, kind, scope_id, status, created_at, finished_at, retain_until, \
+             result_code FROM flows WHERE app_id = $1 \
+             AND ($2 = '' OR token = $2) AND ($3 = '' OR scope_id = $3) \
+             AND created_at >= $4 AND created_at < $5 \
+             AND (NOT $6 OR result_code = 0) \
+             AND (NOT $7 OR (result_code IS NOT NULL AND result_code <> 0)) \
+             AND (NOT $8 OR result_code IS NULL) \
+             AND ($9 = -1 OR result_code = $9) \
+             AND (created_at < $10 OR (created_at = $10 AND ($11 = '' OR token < $11))) \
+             ORDER BY created_at DESC, token DESC LIMIT $12"
+        )
+        .bind(app_id)
+        .bind(search.token.clone().unwrap_or_default())
+        .bind(search.scope_id.clone().unwrap_or_default())
+        .bind(search.from_ms.unwrap_or(i64::MIN))
+        .bind(search.to_ms.unwrap_or(i64::MAX))
+        .bind(passed)
+        .bind(failed)
+        .bind(unfinished)
+        .bind(code.unwrap_or(-1))
+        .bind(before_at)
+        .bind(before_token)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?);
+        Ok(rows)
     }
 
     /// One page of an app's flows created in `[from_ms, to_ms)`, optionally

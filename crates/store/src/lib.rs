@@ -39,7 +39,7 @@ pub use config::{MasterKey, StoreConfig};
 pub use console::{ConsoleSession, ConsoleUser, NewRevision, Revision, RevisionKind};
 pub use db::Backend;
 pub use error::{StoreError, StoreResult};
-pub use flows::{FlowKind, FlowRecord, FlowUpdate, NewFlow};
+pub use flows::{FlowKind, FlowRecord, FlowSearch, FlowSummary, FlowUpdate, NewFlow, ResultFilter};
 pub use jobs::Job;
 pub use keys::{ApiKey, ApiKeyInfo, NewApiKey};
 pub use merchants::Merchant;

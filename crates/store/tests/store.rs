@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use common::{contains, TestEnv};
 use heshen_store::{
-    AuditChain, AuditFilter, ConsoleSession, ConsoleUser, FlowKind, FlowUpdate, NewAuditEntry,
-    NewFlow, NewRevision, RegistryIdentity, RevisionKind, Store, StoreError,
+    AuditChain, AuditFilter, ConsoleSession, ConsoleUser, FlowKind, FlowSearch, FlowUpdate,
+    NewAuditEntry, NewFlow, NewRevision, RegistryIdentity, ResultFilter, RevisionKind, Store,
+    StoreError,
 };
 use serde_json::json;
 
@@ -50,6 +51,7 @@ on_both_backends!(
     audit_log_pages_newest_first,
     audit_chain_detects_tampering,
     console_users_sessions_and_revisions,
+    flows_are_searched_by_token_rule_date_and_result,
     reopening_keeps_data_and_migrate_is_idempotent,
     close_drains_queued_inserts_then_refuses_new_ones,
     registry_identities_are_sealed_and_found_by_id_number,
@@ -57,6 +59,7 @@ on_both_backends!(
 );
 
 const NOW: i64 = 1_750_000_000_000;
+const DAY: i64 = 24 * 3600 * 1000;
 
 #[tokio::test]
 async fn sqlite_database_directory_is_created_on_first_open() {
@@ -394,6 +397,7 @@ async fn flow_insert_get_and_compare_and_swap(env: TestEnv) {
         payload: b"{\"result\":\"pass\"}".to_vec(),
         finished_at: Some(NOW + 5),
         retain_until: NOW + 9999,
+        result_code: Some(0),
     };
     assert!(store.update_flow("tok-1", 1, update.clone()).await.unwrap());
     // Stale version: someone else already moved the flow on.
@@ -1450,5 +1454,93 @@ async fn jobs_are_claimed_once_leased_retried_and_erased_with_their_flow(env: Te
         "jobs go with their flow"
     );
     assert_eq!(store.claim_job(NOW + 120_000, 1_000).await.unwrap(), None);
+    store.close().await;
+}
+
+async fn flows_are_searched_by_token_rule_date_and_result(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    // Five flows a minute apart: passed, failed 1005, failed 2004, unfinished, passed.
+    let codes = [Some(0), Some(1005), Some(2004), None, Some(0)];
+    for (i, code) in codes.iter().enumerate() {
+        let token = format!("tok-{i}");
+        let scope = if i % 2 == 0 { "r1" } else { "r2" };
+        let at = NOW + i as i64 * 60_000;
+        store
+            .insert_flow(new_flow(&token, scope, at, at + DAY, b"{}"))
+            .await
+            .unwrap();
+        if let Some(code) = code {
+            let update = FlowUpdate {
+                status: "finished".into(),
+                payload: b"{}".to_vec(),
+                finished_at: Some(at + 1),
+                retain_until: at + DAY,
+                result_code: Some(*code),
+            };
+            assert!(store.update_flow(&token, 1, update).await.unwrap());
+        }
+    }
+    let tokens = |rows: Vec<heshen_store::FlowSummary>| {
+        rows.into_iter().map(|r| r.token).collect::<Vec<_>>()
+    };
+    let all = store
+        .search_flows("app1", &FlowSearch::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(all[0].result_code, Some(0));
+    assert_eq!(
+        tokens(all),
+        vec!["tok-4", "tok-3", "tok-2", "tok-1", "tok-0"],
+        "newest first"
+    );
+    let search = |f: FlowSearch| {
+        let store = store.clone();
+        async move { tokens(store.search_flows("app1", &f, 10).await.unwrap()) }
+    };
+    let by = |result| FlowSearch {
+        result: Some(result),
+        ..FlowSearch::default()
+    };
+    assert_eq!(
+        search(by(ResultFilter::Passed)).await,
+        vec!["tok-4", "tok-0"]
+    );
+    assert_eq!(
+        search(by(ResultFilter::Failed)).await,
+        vec!["tok-2", "tok-1"]
+    );
+    assert_eq!(search(by(ResultFilter::Unfinished)).await, vec!["tok-3"]);
+    assert_eq!(search(by(ResultFilter::Code(2004))).await, vec!["tok-2"]);
+    let rule = FlowSearch {
+        scope_id: Some("r2".into()),
+        ..FlowSearch::default()
+    };
+    assert_eq!(search(rule).await, vec!["tok-3", "tok-1"]);
+    let token = FlowSearch {
+        token: Some("tok-2".into()),
+        ..FlowSearch::default()
+    };
+    assert_eq!(search(token).await, vec!["tok-2"]);
+    let window = FlowSearch {
+        from_ms: Some(NOW + 60_000),
+        to_ms: Some(NOW + 180_000),
+        ..FlowSearch::default()
+    };
+    assert_eq!(search(window).await, vec!["tok-2", "tok-1"]);
+    let first_page = store
+        .search_flows("app1", &FlowSearch::default(), 2)
+        .await
+        .unwrap();
+    let last = first_page.last().unwrap();
+    let next = FlowSearch {
+        before: Some((last.created_at, last.token.clone())),
+        ..FlowSearch::default()
+    };
+    assert_eq!(search(next).await, vec!["tok-2", "tok-1", "tok-0"]);
+    assert!(store
+        .search_flows("other-app", &FlowSearch::default(), 10)
+        .await
+        .unwrap()
+        .is_empty());
     store.close().await;
 }

@@ -51,6 +51,7 @@ pub async fn log(State(web): State<Web>, ctx: Ctx, Query(page): Query<Page>) -> 
                 .map(|e| AuditRow {
                     id: e.id,
                     at: when(e.at),
+                    detail_short: shorten(&e.detail.to_string(), 120),
                     detail: e.detail.to_string(),
                     actor: e.actor,
                     action: e.action,
@@ -62,6 +63,15 @@ pub async fn log(State(web): State<Web>, ctx: Ctx, Query(page): Query<Page>) -> 
             older,
         },
     )
+}
+
+fn shorten(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(chars).collect();
+    short.push('…');
+    short
 }
 
 /// One CSV field, quoted, with a leading formula character defused (a spreadsheet would

@@ -11,6 +11,7 @@ mod access;
 mod apps;
 mod audit_pages;
 mod merchants;
+mod records;
 mod rules;
 mod users;
 mod views;
@@ -109,6 +110,16 @@ pub fn router(web: Web) -> Router {
         .route(
             "/console/apps/{app}/merchants/{merchant}/key",
             post(merchants::key),
+        )
+        .route("/console/apps/{app}/records", get(records::list))
+        .route("/console/apps/{app}/records/{token}", get(records::detail))
+        .route(
+            "/console/apps/{app}/records/{token}/media/{name}",
+            get(records::media),
+        )
+        .route(
+            "/console/apps/{app}/records/{token}/erase",
+            post(records::erase),
         )
         .route("/console/review", get(rules::queue))
         .route("/console/users", get(users::list).post(users::create))

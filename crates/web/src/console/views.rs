@@ -322,6 +322,8 @@ pub struct AuditRow {
     pub app_id: String,
     pub origin: String,
     pub detail: String,
+    /// The detail cut to what a table cell can show; the whole is in the cell's title.
+    pub detail_short: String,
 }
 
 #[derive(Template)]
@@ -334,4 +336,53 @@ pub struct Audit {
     pub broken_at: String,
     pub rows: Vec<AuditRow>,
     pub older: Option<i64>,
+}
+
+pub struct RecordRow {
+    pub token: String,
+    pub scope_id: String,
+    pub status: String,
+    pub created: String,
+    pub result: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/records.html")]
+pub struct Records {
+    pub f: Frame,
+    pub app_id: String,
+    pub token: String,
+    pub rule: String,
+    pub from: String,
+    pub to: String,
+    pub results: Vec<Choice>,
+    pub rows: Vec<RecordRow>,
+    /// The query string of the next page, when there is one.
+    pub older: Option<String>,
+    pub notice: String,
+}
+
+pub struct AttemptRow {
+    pub seq: String,
+    pub at: String,
+    pub live_status: String,
+    pub compare_status: String,
+    pub sim: String,
+    pub liveness_mode: String,
+    pub action_sequence: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/record.html")]
+pub struct RecordPage {
+    pub f: Frame,
+    pub app_id: String,
+    pub token: String,
+    pub summary: Vec<SummaryRow>,
+    pub identity: Vec<SummaryRow>,
+    pub ocr: Vec<SummaryRow>,
+    pub attempts: Vec<AttemptRow>,
+    pub images: Vec<String>,
+    pub videos: Vec<String>,
+    pub may_erase: bool,
 }
