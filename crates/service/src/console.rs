@@ -315,6 +315,25 @@ impl Accounts {
         if self.store.count_console_users().await? > 0 {
             return Ok(None);
         }
+        // `None`: another node created it first; its banner has the password.
+        self.add_user(
+            Actor::SYSTEM,
+            FIRST_ADMIN,
+            Role::Admin,
+            vec![ALL_APPS.into()],
+        )
+        .await
+    }
+
+    /// Adds a user with a one-time password that must be changed at first sign-in, and
+    /// returns the password; `None` when the name is taken.
+    async fn add_user(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        role: Role,
+        apps: Vec<String>,
+    ) -> ServiceResult<Option<String>> {
         let password = one_time_password();
         let hash = {
             let password = password.clone();
@@ -324,10 +343,10 @@ impl Accounts {
         let created = self
             .store
             .create_console_user(&ConsoleUser {
-                username: FIRST_ADMIN.into(),
+                username: username.to_string(),
                 password_hash: hash,
-                role: Role::Admin.as_str().into(),
-                apps: vec![ALL_APPS.into()],
+                role: role.as_str().into(),
+                apps: apps.clone(),
                 must_change: true,
                 totp_secret: None,
                 enabled: true,
@@ -336,16 +355,15 @@ impl Accounts {
             })
             .await?;
         if !created {
-            // Another node created it first; its banner has the password.
             return Ok(None);
         }
         audit(
             &self.store,
-            Actor::SYSTEM,
+            actor,
             "",
             "users.create",
-            FIRST_ADMIN,
-            json!({"role": "admin", "apps": [ALL_APPS]}),
+            username,
+            json!({"role": role.as_str(), "apps": apps}),
         )
         .await?;
         Ok(Some(password))
@@ -590,41 +608,9 @@ impl Accounts {
             ));
         }
         let apps = self.checked_apps(apps).await?;
-        let password = one_time_password();
-        let hash = {
-            let password = password.clone();
-            blocking(move || hash_password(&password)).await??
-        };
-        let now = now_ms();
-        let created = self
-            .store
-            .create_console_user(&ConsoleUser {
-                username: username.to_string(),
-                password_hash: hash,
-                role: role.as_str().into(),
-                apps: apps.clone(),
-                must_change: true,
-                totp_secret: None,
-                enabled: true,
-                created_at: now,
-                updated_at: now,
-            })
-            .await?;
-        if !created {
-            return Err(ServiceError::Invalid(format!(
-                "a user named {username} exists"
-            )));
-        }
-        audit(
-            &self.store,
-            operator.actor(),
-            "",
-            "users.create",
-            username,
-            json!({"role": role.as_str(), "apps": apps}),
-        )
-        .await?;
-        Ok(password)
+        self.add_user(operator.actor(), username, role, apps)
+            .await?
+            .ok_or_else(|| ServiceError::Invalid(format!("a user named {username} exists")))
     }
 
     /// Changes a user's role, apps or whether they may sign in; a changed user is signed

@@ -809,8 +809,8 @@ async fn summary_of(state: &AppState, app_id: &str, token: &str) -> ServiceResul
         .ok_or(ServiceError::NotFound)
 }
 
-/// One record, opened (personal data: the opening is audited).
-pub async fn record(
+/// A record of the app, decrypted.
+async fn load_record(
     state: &AppState,
     operator: &Operator,
     app_id: &str,
@@ -826,6 +826,17 @@ pub async fn record(
     let stored = crate::flows::load(state, token, kind)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    Ok((summary, stored))
+}
+
+/// One record, opened (personal data: the opening is audited).
+pub async fn record(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    token: &str,
+) -> ServiceResult<(FlowSummary, crate::flows::StoredFlow)> {
+    let found = load_record(state, operator, app_id, token).await?;
     audit(
         state.store(),
         operator.actor(),
@@ -835,7 +846,7 @@ pub async fn record(
         json!({}),
     )
     .await?;
-    Ok((summary, stored))
+    Ok(found)
 }
 
 /// The media objects a flow names (card photos, best frames, videos).
@@ -870,16 +881,7 @@ pub async fn record_media(
     token: &str,
     name: &str,
 ) -> ServiceResult<Vec<u8>> {
-    operator.require_in(Permission::ViewRecords, app_id)?;
-    app(state, operator, app_id).await?;
-    let summary = summary_of(state, app_id, token).await?;
-    let kind = match summary.kind.as_str() {
-        "eid" => heshen_core::flow::FlowKind::Eid,
-        _ => heshen_core::flow::FlowKind::Detect,
-    };
-    let stored = crate::flows::load(state, token, kind)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let (_, stored) = load_record(state, operator, app_id, token).await?;
     if !media_names(&stored.flow).iter().any(|n| n == name) {
         return Err(ServiceError::NotFound);
     }

@@ -1,7 +1,7 @@
 //! eID merchants (seed 001): apply, review, and the MerchantId and its key once approved.
 
 use super::access::{CsrfForm, Ctx, Empty};
-use super::views::{self, when, RevisionRow, SecretRow, SummaryRow};
+use super::views::{self, row, SecretRow};
 use super::{render, see};
 use crate::Web;
 use axum::extract::{Path, State};
@@ -83,39 +83,16 @@ pub async fn detail(
         &views::MerchantPage {
             f: ctx.frame(&merchant.name),
             summary: vec![
-                SummaryRow {
-                    label: w.merchant_name,
-                    value: merchant.name.clone(),
-                },
-                SummaryRow {
-                    label: w.label_liveness,
-                    value: super::rules::liveness_name(w, config.liveness).into(),
-                },
-                SummaryRow {
-                    label: w.max_attempts,
-                    value: config.max_attempts.to_string(),
-                },
-                SummaryRow {
-                    label: w.sim_threshold,
-                    value: config.sim_threshold.to_string(),
-                },
-                SummaryRow {
-                    label: w.merchant_return_identity,
-                    value: yes_no(config.return_identity),
-                },
+                row(w.merchant_name, merchant.name.clone()),
+                row(
+                    w.label_liveness,
+                    super::rules::liveness_name(w, config.liveness),
+                ),
+                row(w.max_attempts, config.max_attempts.to_string()),
+                row(w.sim_threshold, config.sim_threshold.to_string()),
+                row(w.merchant_return_identity, yes_no(config.return_identity)),
             ],
-            revisions: revisions
-                .into_iter()
-                .map(|r| RevisionRow {
-                    revision: r.revision,
-                    status_label: w.status(&r.status),
-                    status: r.status,
-                    author: r.author,
-                    reviewer: r.reviewer.unwrap_or_default(),
-                    note: r.note,
-                    created: when(r.created_at),
-                })
-                .collect(),
+            revisions: views::revision_rows(w, revisions),
             reviewable,
             may_key: serving && operator.may(Permission::ManageKeys),
             serving,

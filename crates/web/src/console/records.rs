@@ -2,7 +2,7 @@
 //! card reading, attempts, photos and video), and erase it on demand.
 
 use super::access::{CsrfForm, Ctx, Empty};
-use super::views::{self, when, AttemptRow, Choice, RecordRow, SummaryRow};
+use super::views::{self, row, when, AttemptRow, Choice, RecordRow};
 use super::{render, see};
 use crate::Web;
 use axum::extract::{Path, Query, State};
@@ -135,13 +135,6 @@ pub async fn list(
             },
         },
     )
-}
-
-fn row(label: &'static str, value: impl Into<String>) -> SummaryRow {
-    SummaryRow {
-        label,
-        value: value.into(),
-    }
 }
 
 fn is_video(name: &str) -> bool {

@@ -3,7 +3,7 @@
 //! live preview, and the reviewers' queue and decision.
 
 use super::access::{csrf_refusal, CsrfForm, Ctx};
-use super::views::{self, when, Choice, QueueRow, RevisionRow, SummaryRow};
+use super::views::{self, row, when, Choice, QueueRow, SummaryRow};
 use super::words::Words;
 use super::{render, see, MAX_DOCUMENT_BYTES};
 use crate::Web;
@@ -87,18 +87,7 @@ pub async fn detail(
             app_id,
             rule_id,
             may_edit: ctx.operator().may(Permission::EditRules),
-            revisions: revisions
-                .into_iter()
-                .map(|r| RevisionRow {
-                    revision: r.revision,
-                    status_label: w.status(&r.status),
-                    status: r.status,
-                    author: r.author,
-                    reviewer: r.reviewer.unwrap_or_default(),
-                    note: r.note,
-                    created: when(r.created_at),
-                })
-                .collect(),
+            revisions: views::revision_rows(w, revisions),
         },
     )
 }
@@ -546,78 +535,33 @@ fn summary(ctx: &Ctx, config: &RuleConfig) -> Vec<SummaryRow> {
     let yes_no = |b: bool| if b { w.yes } else { w.no }.to_string();
     let actions: Vec<&str> = config.action_codes().map(|c| action_label(w, c)).collect();
     let mut rows = vec![
-        SummaryRow {
-            label: w.label_scene,
-            value: scene_label(w, config.scene).into(),
-        },
-        SummaryRow {
-            label: w.page_title,
-            value: config.page_title.clone(),
-        },
-        SummaryRow {
-            label: w.business_name,
-            value: config.name.clone(),
-        },
-        SummaryRow {
-            label: w.description,
-            value: config.description.clone(),
-        },
-        SummaryRow {
-            label: w.label_compare,
-            value: compare_label(w, config.compare_source).into(),
-        },
-        SummaryRow {
-            label: w.label_identity,
-            value: identity_label(w, config.identity_source).into(),
-        },
-        SummaryRow {
-            label: w.ocr_editable,
-            value: yes_no(config.ocr_editable),
-        },
-        SummaryRow {
-            label: w.id_card_warnings,
-            value: yes_no(config.id_card_warnings),
-        },
-        SummaryRow {
-            label: w.label_liveness,
-            value: liveness_name(w, config.liveness).into(),
-        },
-        SummaryRow {
-            label: w.actions_pool,
-            value: format!("{} × {}", actions.join(" / "), config.action_count),
-        },
-        SummaryRow {
-            label: w.sim_threshold,
-            value: config.sim_threshold.to_string(),
-        },
-        SummaryRow {
-            label: w.max_attempts,
-            value: config.max_attempts.to_string(),
-        },
-        SummaryRow {
-            label: w.allow_video_upload,
-            value: yes_no(config.allow_video_upload),
-        },
-        SummaryRow {
-            label: w.success_copy,
-            value: config.success_copy.clone(),
-        },
-        SummaryRow {
-            label: w.failure_copy,
-            value: config.failure_copy.clone(),
-        },
-        SummaryRow {
-            label: w.redirect_url,
-            value: config.default_redirect_url.clone().unwrap_or_default(),
-        },
+        row(w.label_scene, scene_label(w, config.scene)),
+        row(w.page_title, config.page_title.clone()),
+        row(w.business_name, config.name.clone()),
+        row(w.description, config.description.clone()),
+        row(w.label_compare, compare_label(w, config.compare_source)),
+        row(w.label_identity, identity_label(w, config.identity_source)),
+        row(w.ocr_editable, yes_no(config.ocr_editable)),
+        row(w.id_card_warnings, yes_no(config.id_card_warnings)),
+        row(w.label_liveness, liveness_name(w, config.liveness)),
+        row(
+            w.actions_pool,
+            format!("{} × {}", actions.join(" / "), config.action_count),
+        ),
+        row(w.sim_threshold, config.sim_threshold.to_string()),
+        row(w.max_attempts, config.max_attempts.to_string()),
+        row(w.allow_video_upload, yes_no(config.allow_video_upload)),
+        row(w.success_copy, config.success_copy.clone()),
+        row(w.failure_copy, config.failure_copy.clone()),
+        row(
+            w.redirect_url,
+            config.default_redirect_url.clone().unwrap_or_default(),
+        ),
     ];
     if config.scene.needs_qualification() {
         rows.insert(
             1,
-            SummaryRow {
-                label: w.industry,
-                value: industry_label(ctx.lang, &config.industry),
-            },
+            row(w.industry, industry_label(ctx.lang, &config.industry)),
         );
     }
     rows

@@ -202,6 +202,33 @@ pub struct RevisionRow {
     pub created: String,
 }
 
+/// One line of a summary.
+pub fn row(label: &'static str, value: impl Into<String>) -> SummaryRow {
+    SummaryRow {
+        label,
+        value: value.into(),
+    }
+}
+
+/// The versions table of a rule or merchant.
+pub fn revision_rows(
+    w: &Words,
+    revisions: Vec<heshen_service::manage::Revision>,
+) -> Vec<RevisionRow> {
+    revisions
+        .into_iter()
+        .map(|r| RevisionRow {
+            revision: r.revision,
+            status_label: w.status(&r.status),
+            status: r.status,
+            author: r.author,
+            reviewer: r.reviewer.unwrap_or_default(),
+            note: r.note,
+            created: when(r.created_at),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "console/rule.html")]
 pub struct RulePage {
