@@ -1,6 +1,7 @@
 //! eID merchants (seed 001): apply, review, and the MerchantId and its key once approved.
 
 use super::access::{CsrfForm, Ctx, Empty};
+use super::rules::ReviewForm;
 use super::views::{self, row, SecretRow};
 use super::{render, see};
 use crate::Web;
@@ -102,23 +103,14 @@ pub async fn detail(
     )
 }
 
-#[derive(Deserialize)]
-pub struct Decision {
-    decision: String,
-    #[serde(default)]
-    note: String,
-}
-
 pub async fn review(
     State(web): State<Web>,
     ctx: Ctx,
     Path((app_id, merchant_id, rev)): Path<(String, String, i64)>,
-    CsrfForm(form): CsrfForm<Decision>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
 ) -> Response {
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return ctx.fail(ServiceError::Invalid(ctx.w().bad_request.into())),
+    let Some(approve) = form.approves() else {
+        return ctx.fail(ServiceError::Invalid(ctx.w().bad_request.into()));
     };
     match manage::review_merchant(
         &web.state,

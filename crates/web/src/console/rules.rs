@@ -617,11 +617,23 @@ pub async fn submit(
     }
 }
 
+/// A reviewer's decision, on a rule or a merchant.
 #[derive(Deserialize)]
 pub struct ReviewForm {
     decision: String,
     #[serde(default)]
-    note: String,
+    pub note: String,
+}
+
+impl ReviewForm {
+    /// `Some(true)` approves, `Some(false)` rejects; anything else is no decision.
+    pub fn approves(&self) -> Option<bool> {
+        match self.decision.as_str() {
+            "approve" => Some(true),
+            "reject" => Some(false),
+            _ => None,
+        }
+    }
 }
 
 pub async fn review(
@@ -630,10 +642,8 @@ pub async fn review(
     Path((app_id, rule_id, rev)): RevPath,
     CsrfForm(form): CsrfForm<ReviewForm>,
 ) -> Response {
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return ctx.fail(ServiceError::Invalid(ctx.w().bad_request.into())),
+    let Some(approve) = form.approves() else {
+        return ctx.fail(ServiceError::Invalid(ctx.w().bad_request.into()));
     };
     match manage::review_rule(
         &web.state,
