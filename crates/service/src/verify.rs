@@ -240,6 +240,12 @@ pub async fn verify_recording(
                 (analysis, heard)
             });
             let (analysis, heard) = (analysis?, heard?);
+            tracing::debug!(
+                frames = analysis.frames.len(),
+                duration_s = duration,
+                signals = ?analysis.actions,
+                "liveness signals measured"
+            );
             if let Err(failure) = decide(&analysis, duration, &challenge, audio, heard.as_ref()) {
                 return Ok(Verdict::failed(Failure::Liveness(failure)));
             }
