@@ -192,6 +192,9 @@ pub struct Flow {
     pub attempts: Vec<Attempt>,
     pub outcome: Option<Outcome>,
     pub location: Option<String>,
+    /// When the person first opened the flow.
+    #[serde(default)]
+    pub started_at_ms: Option<i64>,
     /// When the person accepted the agreement, privacy policy and authorisation.
     #[serde(default)]
     pub consented_at_ms: Option<i64>,
@@ -265,6 +268,7 @@ impl Flow {
             attempts: Vec::new(),
             outcome: None,
             location: None,
+            started_at_ms: None,
             consented_at_ms: None,
             challenge: None,
             card_reading: None,
@@ -376,6 +380,7 @@ impl Flow {
     pub fn start(&mut self, now_ms: i64) -> Result<(), ResultCode> {
         self.ensure_open(now_ms)?;
         self.stage = Stage::Started;
+        self.started_at_ms.get_or_insert(now_ms);
         Ok(())
     }
 

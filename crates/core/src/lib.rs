@@ -13,6 +13,7 @@ pub mod protocol;
 pub mod result;
 pub mod rule;
 pub mod sign;
+pub mod stats;
 pub mod token;
 
 pub use action::Action;

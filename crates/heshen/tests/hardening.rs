@@ -190,6 +190,7 @@ async fn a_flow_whose_row_cannot_be_written_leaves_no_media_behind() {
         app_id: common::APP,
         scope_id: &server.rule_id,
         secret_id: &server.secret_id,
+        channel: "mobile_h5",
     };
     let token = heshen_core::BizToken::generate();
     flows::create(state, token.as_str(), &owner, &flow, Vec::new())

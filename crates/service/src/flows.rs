@@ -3,10 +3,12 @@
 //! tests all move flows through here.
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::ledger;
 use crate::state::AppState;
 use heshen_core::codes::ResultCode;
 use heshen_core::flow::{Flow, FlowKind, Stage};
-use heshen_store::{FlowUpdate, NewFlow};
+use heshen_core::stats;
+use heshen_store::{FlowUpdate, NewBill, NewFlow};
 
 /// A flow with the bookkeeping the store keeps beside it.
 #[derive(Debug, Clone)]
@@ -72,6 +74,10 @@ pub async fn create(
             expires_at: flow.expires_at_ms,
             retain_until: retain_until_ms(state, flow),
             payload: encode(flow)?,
+            counts: ledger::counts_of(flow, stats::reached(flow).iter()),
+            bill: (flow.kind == FlowKind::Detect).then(|| NewBill {
+                channel: owner.channel.to_string(),
+            }),
         })
         .await?;
     for (name, bytes) in media {
@@ -91,6 +97,8 @@ pub struct FlowOwner<'a> {
     pub app_id: &'a str,
     pub scope_id: &'a str,
     pub secret_id: &'a str,
+    /// Where the person verifies: the rule's scene, or `eid`; reconciliation's channel.
+    pub channel: &'a str,
 }
 
 pub async fn load(
@@ -129,7 +137,9 @@ pub async fn update<T>(
             .await?
             .ok_or(ServiceError::FlowNotFound)?;
         let now = state.clock().now_ms();
+        let before = stored.flow.clone();
         let value = step(&mut stored.flow, now).map_err(ServiceError::Refused)?;
+        let added = stats::reached_since(&before, &stored.flow);
         let retain_until = retain_until_ms(state, &stored.flow);
         let saved = state
             .store()
@@ -142,6 +152,8 @@ pub async fn update<T>(
                     finished_at: stored.flow.outcome.map(|o| o.finished_at_ms),
                     retain_until,
                     result_code: stored.flow.outcome.map(|o| o.code),
+                    counts: ledger::counts_of(&stored.flow, added.iter()),
+                    charges: ledger::new_charges(&before, &stored.flow),
                 },
             )
             .await?;

@@ -23,6 +23,7 @@ pub mod error;
 pub mod flows;
 pub mod jobs;
 pub mod keys;
+pub mod ledger;
 pub mod manage;
 pub mod outbound;
 pub mod ratelimit;

@@ -5,6 +5,7 @@
 use crate::cipher::SealContext;
 use crate::db::{placeholder_list, with_pool};
 use crate::error::{is_unique_violation, StoreError, StoreResult};
+use crate::ledger::{merge_counts, write_charges, write_counts, Charge, Count, NewBill};
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +47,10 @@ pub struct NewFlow {
     pub retain_until: i64,
     /// Plaintext; sealed before it leaves the caller's task.
     pub payload: Vec<u8>,
+    /// Daily counters to add with the flow (what it counts as on being issued).
+    pub counts: Vec<Count>,
+    /// The bill a DetectAuth flow opens; `None` for eID flows.
+    pub bill: Option<NewBill>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +79,10 @@ pub struct FlowUpdate {
     pub retain_until: i64,
     /// The final result code, once the flow is finished.
     pub result_code: Option<i64>,
+    /// Daily counters to add with this step.
+    pub counts: Vec<Count>,
+    /// Charges the step adds to the flow's bill (its new attempts).
+    pub charges: Vec<Charge>,
 }
 
 /// A flow as the console's records list it: the plain columns only, nothing decrypted.
@@ -131,6 +140,8 @@ pub(crate) struct SealedFlow {
     pub(crate) expires_at: i64,
     pub(crate) retain_until: i64,
     pub(crate) payload: Vec<u8>,
+    pub(crate) counts: Vec<Count>,
+    pub(crate) bill: Option<NewBill>,
 }
 
 pub(crate) const FLOW_INSERT_COLUMNS: &str =
@@ -226,6 +237,8 @@ impl Store {
             expires_at: flow.expires_at,
             retain_until: flow.retain_until,
             payload,
+            counts: flow.counts,
+            bill: flow.bill,
         };
         self.inner.flow_writer.insert(sealed).await
     }
@@ -250,20 +263,50 @@ impl Store {
         update: FlowUpdate,
     ) -> StoreResult<bool> {
         let sealed = self.cipher().seal(payload_context(token), &update.payload);
-        let updated = with_pool!(self.db(), |pool| sqlx::query(
-            "UPDATE flows SET status = $1, payload = $2, finished_at = $3, retain_until = $4, \
-             result_code = $7, version = version + 1 WHERE token = $5 AND version = $6"
-        )
-        .bind(&update.status)
-        .bind(&sealed)
-        .bind(update.finished_at)
-        .bind(update.retain_until)
-        .bind(token)
-        .bind(expected_version)
-        .bind(update.result_code)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        let charges = self.seal_charges(token, update.charges);
+        let counted = !update.counts.is_empty() || !charges.is_empty();
+        macro_rules! step_in_transaction {
+            ($pool:expr) => {
+                async {
+                    let mut tx = $pool.begin().await?;
+                    let updated = sqlx::query(
+                        "UPDATE flows SET status = $1, payload = $2, finished_at = $3, \
+                         retain_until = $4, result_code = $7, version = version + 1 \
+                         WHERE token = $5 AND version = $6",
+                    )
+                    .bind(&update.status)
+                    .bind(&sealed)
+                    .bind(update.finished_at)
+                    .bind(update.retain_until)
+                    .bind(token)
+                    .bind(expected_version)
+                    .bind(update.result_code)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if updated > 0 && counted {
+                        let owner = sqlx::query_as::<_, (String, String)>(
+                            "SELECT app_id, scope_id FROM flows WHERE token = $1",
+                        )
+                        .bind(token)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        let merged = merge_counts(
+                            update
+                                .counts
+                                .iter()
+                                .map(|c| (owner.0.as_str(), owner.1.as_str(), c)),
+                        );
+                        write_counts!(tx, merged)?;
+                        write_charges!(tx, token, &charges)?;
+                    }
+                    tx.commit().await?;
+                    Ok::<u64, sqlx::Error>(updated)
+                }
+                .await
+            };
+        }
+        let updated = with_pool!(self.db(), |pool| step_in_transaction!(pool)?);
         if updated > 0 {
             return Ok(true);
         }

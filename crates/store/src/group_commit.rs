@@ -16,6 +16,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::flows::{
     bind_sealed_flow, flow_insert_error, SealedFlow, FLOW_INSERT_COLUMNS, FLOW_INSERT_COLUMN_COUNT,
 };
+use crate::ledger::{merge_counts, write_counts, BILL_RETENTION_MS, INSERT_BILL_SQL};
 
 /// Queued inserts beyond this make callers wait (backpressure).
 const QUEUE_CAPACITY: usize = 16_384;
@@ -226,6 +227,7 @@ async fn insert_in_one_transaction(
                     }
                     query.execute(&mut *tx).await?;
                 }
+                write_ledger_of_new_flows!(tx, flows.iter().copied())?;
                 tx.commit().await
             }
             .await
@@ -243,14 +245,55 @@ async fn insert_in_one_transaction(
     result
 }
 
+/// The counters and bills of newly inserted flows, inside the caller's transaction `$tx`.
+macro_rules! write_ledger_of_new_flows {
+    ($tx:expr, $flows:expr) => {
+        async {
+            let flows: Vec<&SealedFlow> = $flows.collect();
+            let merged = merge_counts(flows.iter().flat_map(|flow| {
+                flow.counts
+                    .iter()
+                    .map(|c| (flow.app_id.as_str(), flow.scope_id.as_str(), c))
+            }));
+            write_counts!($tx, merged)?;
+            for flow in &flows {
+                if let Some(bill) = &flow.bill {
+                    sqlx::query(INSERT_BILL_SQL)
+                        .bind(&flow.token)
+                        .bind(&flow.app_id)
+                        .bind(&flow.scope_id)
+                        .bind(flow.created_at)
+                        .bind(&bill.channel)
+                        .bind(flow.created_at + BILL_RETENTION_MS)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    };
+}
+use write_ledger_of_new_flows;
+
 async fn insert_one(db: &Db, flow: &SealedFlow) -> StoreResult<()> {
     let sql = format!(
         "INSERT INTO flows ({FLOW_INSERT_COLUMNS}) VALUES {}",
         values_placeholders(db.backend(), 1, FLOW_INSERT_COLUMN_COUNT)
     );
-    let result = with_pool!(db, |pool| bind_sealed_flow!(sqlx::query(&sql), flow)
-        .execute(pool)
-        .await
-        .map(|_| ()));
+    macro_rules! one_in_transaction {
+        ($pool:expr) => {
+            async {
+                let mut tx = $pool.begin().await?;
+                bind_sealed_flow!(sqlx::query(&sql), flow)
+                    .execute(&mut *tx)
+                    .await?;
+                write_ledger_of_new_flows!(tx, std::iter::once(flow))?;
+                tx.commit().await
+            }
+            .await
+        };
+    }
+    let result = with_pool!(db, |pool| one_in_transaction!(pool));
     result.map_err(|e| flow_insert_error(&flow.token, e))
 }

@@ -14,12 +14,14 @@ pub struct PurgeReport {
     pub flows: u64,
     pub media_objects: u64,
     pub nonces: u64,
+    pub bills: u64,
 }
 
 impl Store {
     /// Erases one flow now, media first (as the purge does), whatever its retention.
     pub async fn erase_flow(&self, token: &str) -> StoreResult<PurgeReport> {
         let media_objects = self.delete_media(token).await?;
+        self.delete_bill(token).await?;
         let tokens = [token.to_string()];
         self.delete_flow_companions(&tokens).await?;
         let flows = self.delete_flows(&tokens).await?;
@@ -27,6 +29,7 @@ impl Store {
             flows,
             media_objects,
             nonces: 0,
+            bills: 0,
         })
     }
 
@@ -48,6 +51,14 @@ impl Store {
             self.delete_flow_companions(&tokens).await?;
             report.flows += self.delete_flows(&tokens).await?;
             if tokens.len() < PURGE_BATCH as usize {
+                break;
+            }
+        }
+        // Bills outlive their flows (reconciliation looks a year back) and go on their own.
+        loop {
+            let deleted = self.purge_bills(now_ms, PURGE_BATCH).await?;
+            report.bills += deleted;
+            if deleted < u64::from(PURGE_BATCH) {
                 break;
             }
         }

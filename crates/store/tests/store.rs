@@ -124,6 +124,8 @@ fn new_flow(
         expires_at: created_at + 7_200_000,
         retain_until,
         payload: payload.to_vec(),
+        counts: Vec::new(),
+        bill: None,
     }
 }
 
@@ -398,6 +400,8 @@ async fn flow_insert_get_and_compare_and_swap(env: TestEnv) {
         finished_at: Some(NOW + 5),
         retain_until: NOW + 9999,
         result_code: Some(0),
+        counts: Vec::new(),
+        charges: Vec::new(),
     };
     assert!(store.update_flow("tok-1", 1, update.clone()).await.unwrap());
     // Stale version: someone else already moved the flow on.
@@ -1476,6 +1480,8 @@ async fn flows_are_searched_by_token_rule_date_and_result(env: TestEnv) {
                 finished_at: Some(at + 1),
                 retain_until: at + DAY,
                 result_code: Some(*code),
+                counts: Vec::new(),
+                charges: Vec::new(),
             };
             assert!(store.update_flow(&token, 1, update).await.unwrap());
         }

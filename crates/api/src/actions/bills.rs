@@ -8,76 +8,58 @@
 use crate::gateway::Caller;
 use crate::params::Params;
 use crate::wire::service_error;
-use heshen_core::flow::{Flow, FlowKind};
+use heshen_core::codes;
 use heshen_core::protocol::{fields_of, GetWeChatBillDetailsRequest};
 use heshen_core::protocol::{ChargeDetail, GetWeChatBillDetailsResponse, WeChatBillDetail};
-use heshen_core::result::format_sim;
-use heshen_core::{codes, ApiError, IdCardNumber, PersonName};
+use heshen_core::stats::{self, DAY_MS};
+use heshen_core::ApiError;
 use heshen_service::AppState;
+use heshen_store::Bill;
 use serde_json::Value;
 
 const PAGE: usize = 100;
-const DAY_MS: i64 = 24 * 3600 * 1000;
-const BEIJING_OFFSET_MS: i64 = 8 * 3600 * 1000;
 
 /// Start of the Beijing day `YYYY-MM-DD`, in Unix milliseconds.
 fn day_start_ms(date: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let day = time::Date::parse(date, &format).ok()?;
-    let midnight_utc = day.with_hms(0, 0, 0).ok()?.assume_utc().unix_timestamp() * 1000;
-    Some(midnight_utc - BEIJING_OFFSET_MS)
+    stats::parse_day(date).map(stats::day_start_ms)
 }
 
-fn masked_id(id: &str) -> String {
-    IdCardNumber::parse(id)
-        .map(|n| n.masked())
-        .unwrap_or_else(|_| "*".repeat(id.chars().count()))
-}
-
-fn masked_name(name: &str) -> String {
-    PersonName::parse(name)
-        .map(|n| n.masked())
-        .unwrap_or_default()
-}
-
-fn bill(token: &str, rule_id: &str, flow: &Flow) -> WeChatBillDetail {
-    let charge_details: Vec<ChargeDetail> = flow
-        .attempts
+fn detail(bill: Bill) -> WeChatBillDetail {
+    let charge_details: Vec<ChargeDetail> = bill
+        .charges
         .iter()
-        .map(|a| {
-            let id = a.id_card.as_deref().map(masked_id).unwrap_or_default();
-            let result = codes::lookup(a.err_code());
+        .map(|c| {
+            let result = codes::lookup(c.error_code);
             ChargeDetail {
-                req_time: a.req_time_ms.to_string(),
-                seq: a.seq.clone(),
-                id_card: id.clone(),
-                idcard: id,
-                name: a.name.as_deref().map(masked_name).unwrap_or_default(),
-                sim: a
-                    .outcome
-                    .sim
-                    .map(format_sim)
-                    .unwrap_or_else(|| "0.00".into()),
-                is_need_charge: a.is_billed(),
-                charge_type: if a.outcome.compare_status.is_some() {
-                    "核身"
+                req_time: c.req_time.to_string(),
+                seq: c.seq.clone(),
+                id_card: c.masked_id_card.clone(),
+                idcard: c.masked_id_card.clone(),
+                name: c.masked_name.clone(),
+                sim: if c.sim.is_empty() {
+                    "0.00".into()
                 } else {
-                    "比对"
-                }
-                .into(),
+                    c.sim.clone()
+                },
+                is_need_charge: c.billed,
+                // An attempt whose comparison ran is a verification; one refused by
+                // liveness before it is counted as a comparison.
+                charge_type: if c.sim.is_empty() { "比对" } else { "核身" }.into(),
                 error_code: result.code.to_string(),
                 error_message: result.message.into(),
             }
         })
         .collect();
     WeChatBillDetail {
-        biz_token: token.to_string(),
-        charge_count: flow.attempts.iter().filter(|a| a.is_billed()).count() as u64,
+        biz_token: bill.token,
+        charge_count: bill.charges.iter().filter(|c| c.billed).count() as u64,
         charge_details,
-        rule_id: rule_id.to_string(),
+        rule_id: bill.scope_id,
     }
 }
 
+/// The bills are read from the reconciliation ledger, which outlives the flows' 3-day
+/// retention: a day stays answerable for the whole year the action looks back.
 pub async fn get_wechat_bill_details(
     state: &AppState,
     caller: &Caller,
@@ -104,50 +86,44 @@ pub async fn get_wechat_bill_details(
         .ok_or_else(|| ApiError::invalid("Cursor", "it is not a NextCursor of this action"))?;
     let from = start + position.offset_ms;
     let mut at = (from, position.passed);
-    let mut after: Option<String> = None;
+    let mut after: Option<(i64, String)> = None;
     let mut page = Vec::new();
     let mut has_next = false;
     let mut skipped_at_from = 0u64;
     'scan: loop {
-        let records = state
+        let bills = state
             .store()
-            .flows_between(
+            .bills_between(
                 &caller.app_id,
                 from,
                 end,
                 rule_id.as_deref(),
-                after.as_deref(),
+                after.as_ref().map(|(at, token)| (*at, token.as_str())),
                 500,
             )
             .await
             .map_err(|e| service_error(e.into()))?;
-        let Some(last) = records.last() else { break };
-        after = Some(last.token.clone());
-        for record in &records {
-            // The flows of the cursor's own millisecond that earlier pages returned.
-            if record.created_at == from && skipped_at_from < position.passed {
+        let Some(last) = bills.last() else { break };
+        after = Some((last.created_at, last.token.clone()));
+        let fetched = bills.len();
+        for bill in bills {
+            // The bills of the cursor's own millisecond that earlier pages returned.
+            if bill.created_at == from && skipped_at_from < position.passed {
                 skipped_at_from += 1;
                 continue;
             }
-            let is_bill = record.kind == heshen_store::FlowKind::Detect;
-            if is_bill && page.len() == PAGE {
+            if page.len() == PAGE {
                 has_next = true;
                 break 'scan;
             }
-            if is_bill {
-                let flow: Flow = serde_json::from_slice(&record.payload).map_err(|e| {
-                    ApiError::internal(format!("unreadable flow {}: {e}", record.token))
-                })?;
-                debug_assert_eq!(flow.kind, FlowKind::Detect);
-                page.push(bill(&record.token, &record.scope_id, &flow));
-            }
-            at = if record.created_at == at.0 {
+            at = if bill.created_at == at.0 {
                 (at.0, at.1 + 1)
             } else {
-                (record.created_at, 1)
+                (bill.created_at, 1)
             };
+            page.push(detail(bill));
         }
-        if records.len() < 500 {
+        if fetched < 500 {
             break;
         }
     }
@@ -191,7 +167,7 @@ mod tests {
         // 2026-11-22 00:00 in Beijing is 2026-11-21 16:00 UTC.
         assert_eq!(
             day_start_ms("2026-11-22"),
-            Some(1_795_305_600_000 - BEIJING_OFFSET_MS)
+            Some(1_795_305_600_000 - 8 * 3600 * 1000)
         );
         assert_eq!(day_start_ms("2026-13-01"), None);
         assert_eq!(day_start_ms("yesterday"), None);

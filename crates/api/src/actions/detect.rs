@@ -117,6 +117,7 @@ pub async fn detect_auth(
         app_id: &caller.app_id,
         scope_id: &rule.rule_id,
         secret_id: &caller.secret_id,
+        channel: config.scene.as_str(),
     };
     flows::create(state, token.as_str(), &owner, &flow, media)
         .await

@@ -168,6 +168,7 @@ pub async fn get_eid_token(
         app_id: &caller.app_id,
         scope_id: &merchant.merchant_id,
         secret_id: &caller.secret_id,
+        channel: "eid",
     };
     flows::create(state, token.as_str(), &owner, &flow, Vec::new())
         .await

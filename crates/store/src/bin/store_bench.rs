@@ -144,6 +144,8 @@ async fn measure(
                     expires_at: now + 7_200_000,
                     retain_until: now + 86_400_000,
                     payload: payload.to_vec(),
+                    counts: Vec::new(),
+                    bill: None,
                 };
                 let t = Instant::now();
                 store.insert_flow(flow).await.expect("insert flow");

@@ -1,12 +1,12 @@
 //! The audit log: a page at a time, the state of its hash chain, and a CSV export.
 
 use super::access::Ctx;
-use super::render;
 use super::views::{self, when, AuditRow};
+use super::{csv_field, csv_response, render};
 use crate::Web;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use heshen_service::manage;
 use heshen_service::manage::AuditChain;
 use serde::Deserialize;
@@ -74,17 +74,6 @@ fn shorten(text: &str, chars: usize) -> String {
     short
 }
 
-/// One CSV field, quoted, with a leading formula character defused (a spreadsheet would
-/// run `=…`).
-fn csv_field(raw: &str) -> String {
-    let defused = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{raw}")
-    } else {
-        raw.to_string()
-    };
-    format!("\"{}\"", defused.replace('"', "\"\""))
-}
-
 /// Every entry the user may see, oldest last, with each entry's chain hash so a copy can be
 /// checked later.
 pub async fn export(State(web): State<Web>, ctx: Ctx) -> Response {
@@ -116,25 +105,14 @@ pub async fn export(State(web): State<Web>, ctx: Ctx) -> Response {
         }
         before = Some(last);
     }
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"heshen-audit.csv\""),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    csv_response(csv, "heshen-audit.csv")
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(super::csv_field("a\"b"), "\"a\"\"b\"");
-        assert_eq!(super::csv_field("=SUM(A1)"), "\"'=SUM(A1)\"");
+        assert_eq!(super::super::csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(super::super::csv_field("=SUM(A1)"), "\"'=SUM(A1)\"");
     }
 }

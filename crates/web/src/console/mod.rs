@@ -10,8 +10,10 @@
 mod access;
 mod apps;
 mod audit_pages;
+mod charts;
 mod merchants;
 mod records;
+mod reports;
 mod rules;
 mod users;
 mod views;
@@ -121,6 +123,20 @@ pub fn router(web: Web) -> Router {
             "/console/apps/{app}/records/{token}/erase",
             post(records::erase),
         )
+        .route("/console/apps/{app}/statistics", get(reports::statistics))
+        .route(
+            "/console/apps/{app}/statistics.csv",
+            get(reports::statistics_csv),
+        )
+        .route(
+            "/console/apps/{app}/reconciliation",
+            get(reports::reconciliation),
+        )
+        .route(
+            "/console/apps/{app}/reconciliation.csv",
+            get(reports::reconciliation_csv),
+        )
+        .route("/console/apps/{app}/prices", post(reports::set_prices))
         .route("/console/review", get(rules::queue))
         .route("/console/users", get(users::list).post(users::create))
         .route("/console/users/{name}", post(users::update))
@@ -169,6 +185,33 @@ pub(crate) fn secure_headers(headers: &mut axum::http::HeaderMap, ancestors: &st
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+}
+
+/// One CSV field, quoted, with a leading formula character defused (a spreadsheet would
+/// run `=…`).
+pub(crate) fn csv_field(raw: &str) -> String {
+    let defused = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{raw}")
+    } else {
+        raw.to_string()
+    };
+    format!("\"{}\"", defused.replace('"', "\"\""))
+}
+
+/// A CSV download: UTF-8, never cached.
+pub(crate) fn csv_response(body: String, filename: &str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let disposition = format!("attachment; filename=\"{}\"", filename.replace('"', ""));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// See other (303): after a POST the browser GETs the answer.

@@ -171,7 +171,7 @@ pub async fn detail(
         .as_ref()
         .map(|id| {
             vec![
-                row(w.user_name, id.name.clone()),
+                row(w.person_name, id.name.clone()),
                 row(w.id_number, id.id_card.clone()),
             ]
         })
@@ -179,7 +179,7 @@ pub async fn detail(
             let request = &flow.request;
             request.name.as_ref().map(|name| {
                 vec![
-                    row(w.user_name, name.clone()),
+                    row(w.person_name, name.clone()),
                     row(w.id_number, request.id_card.clone().unwrap_or_default()),
                 ]
             })

@@ -413,3 +413,88 @@ pub struct RecordPage {
     pub videos: Vec<String>,
     pub may_erase: bool,
 }
+
+/// A count with its share of a whole, for the statistics tables.
+pub struct ShareRow {
+    pub label: String,
+    pub count: i64,
+    pub share: String,
+}
+
+pub struct RuleFiguresRow {
+    pub scope_id: String,
+    pub issued: i64,
+    pub finished: i64,
+    pub passed: i64,
+    pub pass_rate: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/statistics.html")]
+pub struct Statistics {
+    pub f: Frame,
+    pub app_id: String,
+    pub from: String,
+    pub to: String,
+    pub rule: String,
+    pub issued: i64,
+    pub finished: i64,
+    pub passed: i64,
+    pub pass_rate: String,
+    pub median: String,
+    /// SVG drawn by [`super::charts`] from numbers and our own words only.
+    pub daily_svg: String,
+    pub funnel_svg: String,
+    pub funnel: Vec<ShareRow>,
+    pub codes: Vec<ShareRow>,
+    pub modes: Vec<ShareRow>,
+    pub rules: Vec<RuleFiguresRow>,
+    pub csv_query: String,
+}
+
+pub struct PricedRow {
+    pub scope_id: String,
+    pub channel: String,
+    pub source: String,
+    pub attempts: i64,
+    pub billed: i64,
+    pub unit: String,
+    pub amount: String,
+}
+
+pub struct ChargeRow {
+    pub token: String,
+    pub scope_id: String,
+    pub seq: String,
+    pub at: String,
+    pub source: String,
+    pub result: String,
+    pub sim: String,
+    pub billed: &'static str,
+    pub id_card: String,
+    pub name: String,
+}
+
+pub struct PriceField {
+    pub source: String,
+    pub label: String,
+    pub yuan: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/reconciliation.html")]
+pub struct Reconciliation {
+    pub f: Frame,
+    pub app_id: String,
+    pub day: String,
+    pub rule: String,
+    pub lines: Vec<PricedRow>,
+    pub billed: i64,
+    pub amount: String,
+    pub charges: Vec<ChargeRow>,
+    pub more: bool,
+    pub prices: Vec<PriceField>,
+    pub may_price: bool,
+    pub notice: String,
+    pub csv_query: String,
+}

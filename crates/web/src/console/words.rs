@@ -183,6 +183,55 @@ words! {
     result_failed: "未通过", "Failed";
     result_unfinished: "未完成", "Not finished";
     result_code: "结果码", "Result code";
+    person_name: "姓名", "Name";
+    stats_title: "数据统计", "Statistics";
+    stats_open: "数据统计", "Statistics";
+    stats_issued: "发起核身", "Tokens issued";
+    stats_finished: "完成核身", "Flows finished";
+    stats_passed: "核身通过", "Passed";
+    stats_pass_rate: "通过率", "Pass rate";
+    stats_median: "完成耗时中位数", "Median time to finish";
+    stats_seconds: "秒", "s";
+    stats_daily: "每日趋势", "Per day";
+    stats_funnel: "各页面转化", "Conversion through the flow";
+    stats_codes: "结果码分布", "Finished flows by result code";
+    stats_modes: "活体模式分布", "Liveness modes";
+    stats_rules: "按业务流程", "Per business flow";
+    stats_count: "数量", "Count";
+    stats_share: "占比", "Share";
+    stats_csv: "导出 CSV", "Export CSV";
+    stats_none: "所选时间内没有发起核身。", "No verification was issued in this period.";
+    stats_range_note: "按北京时间统计，每次核身计入发起当天。", "Days are Beijing days; each flow counts on the day it was issued.";
+    page_opened: "打开链接", "Opened the link";
+    page_consent: "同意授权", "Accepted the agreements";
+    page_identity: "确认身份", "Identity known";
+    page_liveness: "开始活体", "Liveness started";
+    page_upload: "上传视频", "Recording uploaded";
+    mode_digits: "数字活体", "Read digits aloud";
+    mode_action: "动作活体", "Actions";
+    mode_silent: "静默活体", "Silent";
+    mode_flash: "光线活体", "Colour flash";
+    recon_title: "对账", "Reconciliation";
+    recon_open: "对账", "Reconciliation";
+    recon_day: "日期", "Day";
+    recon_channel: "渠道", "Channel";
+    recon_source: "比对库源", "Comparison source";
+    recon_attempts: "比对次数", "Attempts";
+    recon_billed: "计费次数", "Billed";
+    recon_unit: "单价（元）", "Unit price (CNY)";
+    recon_amount: "金额（元）", "Amount (CNY)";
+    recon_total: "合计", "Total";
+    recon_none: "当天没有计费明细。", "No charges on this day.";
+    recon_details: "计费明细", "Charge details";
+    recon_time: "比对时间", "Time";
+    recon_sim: "相似度", "Similarity";
+    recon_is_billed: "是否计费", "Billed";
+    recon_more: "仅显示前 200 个 BizToken，完整明细请导出 CSV。", "Only the first 200 BizTokens are shown: export the CSV for all of them.";
+    recon_prices: "单价设置", "Prices";
+    recon_prices_note: "按比对库源分别计价（元/次，仅计费的比对计入）：与权威库比对按活体人脸核身计价，与上传照片比对按活体人脸比对计价。", "Each comparison source has its own price per billed attempt (CNY): comparison with the authority registry is billed as liveness verification, with an uploaded photo as liveness comparison.";
+    recon_prices_save: "保存单价", "Save prices";
+    recon_saved: "单价已保存。", "Prices saved.";
+    recon_api_note: "与 GetWeChatBillDetails 接口返回的明细一致，按 BizToken 发起日计入。", "The same details GetWeChatBillDetails returns, counted on the day each BizToken was issued.";
     status: "状态", "Status";
     finished_at: "完成时间", "Finished";
     retain_until: "保留至", "Kept until";
@@ -263,6 +312,28 @@ impl Words {
             "rejected" => self.status_rejected,
             "superseded" => self.status_superseded,
             _ => self.status_draft,
+        }
+    }
+
+    pub fn page(&self, page: heshen_core::stats::Page) -> &'static str {
+        use heshen_core::stats::Page;
+        match page {
+            Page::Opened => self.page_opened,
+            Page::Consent => self.page_consent,
+            Page::Identity => self.page_identity,
+            Page::Liveness => self.page_liveness,
+            Page::Upload => self.page_upload,
+        }
+    }
+
+    /// A liveness mode by FaceID's number.
+    pub fn mode(&self, mode: u64) -> String {
+        match mode {
+            1 => self.mode_digits.to_string(),
+            2 => self.mode_action.to_string(),
+            3 => self.mode_silent.to_string(),
+            4 => self.mode_flash.to_string(),
+            other => other.to_string(),
         }
     }
 
