@@ -257,6 +257,10 @@ async fn every_console_route_refuses_without_a_session() {
         "/console/users".into(),
         "/console/audit".into(),
         "/console/audit.csv".into(),
+        "/console/apps/tests/statistics".into(),
+        "/console/apps/tests/statistics.csv".into(),
+        "/console/apps/tests/reconciliation".into(),
+        "/console/apps/tests/reconciliation.csv".into(),
         "/console/password".into(),
         "/console/security".into(),
     ];
@@ -282,6 +286,7 @@ async fn every_console_route_refuses_without_a_session() {
         "/console/users".into(),
         "/console/users/admin".into(),
         "/console/users/admin/reset".into(),
+        "/console/apps/tests/prices".into(),
     ];
     for path in &posts {
         let response = anonymous
@@ -941,5 +946,155 @@ async fn records_are_searched_opened_with_their_media_kept_to_their_app_and_eras
         server.state.store().flow(&open).await.unwrap().is_some(),
         "the other record stays"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn statistics_and_reconciliation_follow_the_flows_priced_by_source_and_outlive_the_purge() {
+    use heshen_core::flow::FlowKind;
+    let server = Server::start().await;
+    let sdk = server.sdk();
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let issued = sdk
+            .call(
+                "DetectAuth",
+                &json!({"RuleId": server.rule_id, "IdCard": common::ID_CARD, "Name": common::NAME}),
+            )
+            .await
+            .unwrap();
+        tokens.push(issued["BizToken"].as_str().unwrap().to_string());
+    }
+    common::finish_flow(&server.state, &tokens[0], FlowKind::Detect).await;
+    common::start_flow(&server.state, &tokens[1], FlowKind::Detect).await;
+    common::start_flow(&server.state, &tokens[1], FlowKind::Detect).await;
+
+    let mut admin = admin(&server).await;
+    let figure = |body: &str, id: &str| {
+        let marker = format!("data-testid=\"{id}\">");
+        let at = body.find(&marker).unwrap_or_else(|| panic!("{id} missing")) + marker.len();
+        body[at..].split('<').next().unwrap().to_string()
+    };
+    let (status, page) = admin.page("/console/apps/tests/statistics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(figure(&page, "stats-issued"), "3");
+    assert_eq!(figure(&page, "stats-finished"), "1");
+    assert_eq!(figure(&page, "stats-passed"), "1");
+    assert!(page.contains("<svg"), "the charts are drawn on the server");
+    assert!(
+        page.contains("打开链接</td><td class=\"num\">2</td>"),
+        "two flows were opened, the reload counts once"
+    );
+    assert!(page.contains(&format!("data-rule=\"{}\"", server.rule_id)));
+    let csv = admin.get("/console/apps/tests/statistics.csv").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("date,rule_id,issued,page_opened"), "{csv}");
+    assert!(
+        csv.contains(&format!("\"{}\",\"3\",\"2\"", server.rule_id)),
+        "{csv}"
+    );
+
+    admin.page("/console/apps/tests/reconciliation").await;
+    let refused = admin
+        .post(
+            "/console/apps/tests/prices",
+            &[("authority", "abc"), ("photo", "1"), ("none", "0")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let saved = admin
+        .post(
+            "/console/apps/tests/prices",
+            &[("authority", "1.5"), ("photo", "1.00"), ("none", "0.30")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, recon) = admin.page("/console/apps/tests/reconciliation").await;
+    assert_eq!(figure(&recon, "recon-billed"), "1");
+    assert_eq!(figure(&recon, "recon-amount"), "1.50");
+    assert!(recon.contains(&format!("data-token=\"{}\"", tokens[0])));
+    assert!(
+        !recon.contains(common::ID_CARD) && !recon.contains(common::NAME),
+        "reconciliation shows masked identities only"
+    );
+    let csv = admin
+        .get("/console/apps/tests/reconciliation.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains(&tokens[0]) && csv.contains("\"1.50\""),
+        "{csv}"
+    );
+
+    // Past the 3-day retention the flows go; their counts and bills stay.
+    let later = server.state.clock().now_ms() + 10 * 24 * 3600 * 1000;
+    let purged = server.state.store().purge(later).await.unwrap();
+    assert_eq!(purged.flows, 3);
+    assert_eq!(purged.bills, 0);
+    assert!(server
+        .state
+        .store()
+        .flow(&tokens[0])
+        .await
+        .unwrap()
+        .is_none());
+    let (_, recon) = admin.page("/console/apps/tests/reconciliation").await;
+    assert_eq!(figure(&recon, "recon-amount"), "1.50");
+    let (_, page) = admin.page("/console/apps/tests/statistics").await;
+    assert_eq!(figure(&page, "stats-issued"), "3");
+    let bills = sdk
+        .call(
+            "GetWeChatBillDetails",
+            &json!({"Date": heshen_core::stats::format_day(heshen_core::stats::beijing_day(server.state.clock().now_ms())), "Cursor": 0}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        bills["WeChatBillDetails"].as_array().unwrap().len(),
+        3,
+        "{bills}"
+    );
+
+    // Another app's operator sees none of it; a reviewer reads but cannot price.
+    admin.page("/console/apps").await;
+    admin
+        .post("/console/apps", &[("app_id", "elsewhere"), ("name", "x")])
+        .await;
+    let mut outsider = user(&server, &mut admin, "otto", "operator", "elsewhere").await;
+    for path in [
+        "/console/apps/tests/statistics",
+        "/console/apps/tests/statistics.csv",
+        "/console/apps/tests/reconciliation",
+        "/console/apps/tests/reconciliation.csv",
+    ] {
+        let (status, body) = outsider.page(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!body.contains(&tokens[0]));
+    }
+    let (_, theirs) = outsider.page("/console/apps/elsewhere/statistics").await;
+    assert_eq!(figure(&theirs, "stats-issued"), "0");
+    let probe = outsider
+        .post(
+            "/console/apps/tests/prices",
+            &[("authority", "0"), ("photo", "0"), ("none", "0")],
+        )
+        .await;
+    assert_eq!(probe.status(), StatusCode::NOT_FOUND);
+    let mut reviewer = user(&server, &mut admin, "rita", "reviewer", "tests").await;
+    let (status, recon) = reviewer.page("/console/apps/tests/reconciliation").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!recon.contains("data-testid=\"recon-prices\""));
+    let refused = reviewer
+        .post(
+            "/console/apps/tests/prices",
+            &[("authority", "0"), ("photo", "0"), ("none", "0")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let prices = server.state.store().prices("tests").await.unwrap();
+    assert_eq!(prices.get("authority"), Some(&150));
     server.stop().await;
 }
