@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use common::{contains, TestEnv};
 use heshen_store::{
-    AuditChain, AuditFilter, ConsoleSession, ConsoleUser, FlowKind, FlowSearch, FlowUpdate,
-    NewAuditEntry, NewFlow, NewRevision, RegistryIdentity, ResultFilter, RevisionKind, Store,
-    StoreError,
+    AuditChain, AuditFilter, Charge, ConsoleSession, ConsoleUser, Count, FlowKind, FlowSearch,
+    FlowUpdate, NewAuditEntry, NewBill, NewFlow, NewRevision, RegistryIdentity, ResultFilter,
+    RevisionKind, Store, StoreError, BILL_RETENTION_MS,
 };
 use serde_json::json;
 
@@ -56,6 +56,7 @@ on_both_backends!(
     close_drains_queued_inserts_then_refuses_new_ones,
     registry_identities_are_sealed_and_found_by_id_number,
     jobs_are_claimed_once_leased_retried_and_erased_with_their_flow,
+    counts_and_bills_are_written_with_their_flow_and_outlive_its_purge,
 );
 
 const NOW: i64 = 1_750_000_000_000;
@@ -1549,4 +1550,120 @@ async fn flows_are_searched_by_token_rule_date_and_result(env: TestEnv) {
         .unwrap()
         .is_empty());
     store.close().await;
+}
+
+async fn counts_and_bills_are_written_with_their_flow_and_outlive_its_purge(env: TestEnv) {
+    let store = store_with_app(&env).await;
+    let count = |metric: &str| Count {
+        day: 20_000,
+        metric: metric.to_string(),
+        n: 1,
+    };
+    for token in ["tok-a", "tok-b"] {
+        store
+            .insert_flow(NewFlow {
+                counts: vec![count("issued")],
+                bill: Some(NewBill {
+                    channel: "mobile_h5".into(),
+                }),
+                ..new_flow(token, "7", NOW, NOW + 1000, b"{}")
+            })
+            .await
+            .unwrap();
+    }
+    let charge = Charge {
+        seq: "seq-1".into(),
+        req_time: NOW + 5,
+        compare_source: "authority".into(),
+        billed: true,
+        error_code: 0,
+        sim: "93.47".into(),
+        masked_id_card: "1101**********002X".into(),
+        masked_name: "*三".into(),
+    };
+    let step = FlowUpdate {
+        status: "finished".into(),
+        payload: b"{}".to_vec(),
+        finished_at: Some(NOW + 5),
+        retain_until: NOW + 1000,
+        result_code: Some(0),
+        counts: vec![count("finished"), count("passed")],
+        charges: vec![charge.clone()],
+    };
+    assert!(store.update_flow("tok-a", 1, step.clone()).await.unwrap());
+    // A stale step adds nothing: the counters and charges move with the row or not at all.
+    assert!(!store.update_flow("tok-a", 1, step).await.unwrap());
+    let counts = store.counts("app1", 20_000, 20_001, None).await.unwrap();
+    let named: Vec<(&str, i64)> = counts.iter().map(|c| (c.metric.as_str(), c.n)).collect();
+    assert_eq!(named, vec![("finished", 1), ("issued", 2), ("passed", 1)]);
+    assert!(store
+        .counts("app1", 20_000, 20_001, Some("8"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    let bills = store
+        .bills_between("app1", NOW, NOW + 1, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(bills.len(), 2);
+    assert_eq!(bills[0].token, "tok-a");
+    assert_eq!(bills[0].charges, vec![charge]);
+    assert!(bills[1].charges.is_empty());
+    let rest = store
+        .bills_between("app1", NOW, NOW + 1, None, Some((NOW, "tok-a")), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].token, "tok-b");
+    let totals = store
+        .charge_totals("app1", NOW, NOW + 1, None)
+        .await
+        .unwrap();
+    assert_eq!((totals[0].attempts, totals[0].billed), (1, 1));
+    let sealed = env
+        .raw_bytes("SELECT masked FROM charges WHERE token = $1", "tok-a")
+        .await;
+    assert!(
+        !contains(&sealed, "002X".as_bytes()),
+        "masked identities are sealed too"
+    );
+
+    let purged = store.purge(NOW + 2000).await.unwrap();
+    assert_eq!((purged.flows, purged.bills), (2, 0));
+    assert_eq!(
+        store
+            .bills_between("app1", NOW, NOW + 1, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "bills outlive the flows' retention"
+    );
+    store.erase_flow("tok-b").await.unwrap();
+    assert_eq!(
+        store
+            .bills_between("app1", NOW, NOW + 1, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "erasure on demand takes the bill too"
+    );
+    let purged = store.purge(NOW + BILL_RETENTION_MS + 1).await.unwrap();
+    assert_eq!(purged.bills, 1);
+    assert!(store
+        .bills_between("app1", NOW, NOW + 1, None, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .counts("app1", 20_000, 20_001, None)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "counts stay"
+    );
 }
