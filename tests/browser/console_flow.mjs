@@ -191,6 +191,8 @@ async function tour(page) {
     ['merchant', plan.merchantPath],
     ['records', `/console/apps/${plan.app}/records`],
     ['record', `/console/apps/${plan.app}/records/${plan.token}`],
+    ['statistics', `/console/apps/${plan.app}/statistics`],
+    ['reconciliation', `/console/apps/${plan.app}/reconciliation`],
     ['review', '/console/review'],
     ['users', '/console/users'],
     ['security', '/console/security'],
@@ -201,6 +203,10 @@ async function tour(page) {
     await page.goto(`${plan.url}${path}`);
     await page.locator(testid('page-title')).waitFor();
     await shot(page, label);
+    if (label === 'statistics') {
+      report.statsIssued = await page.locator(testid('stats-issued')).textContent();
+      report.statsPassed = await page.locator(testid('stats-passed')).textContent();
+    }
   }
   report.auditActions = await page.locator(testid('audit-row')).evaluateAll(
     (rows) => rows.map((r) => r.getAttribute('data-action')),

@@ -202,6 +202,11 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
             .await
             .unwrap();
         assert_eq!(tour["consoleErrors"], json!([]), "{tour:#}");
+        assert_eq!(
+            tour["statsIssued"], "1",
+            "the token issued through the SDK counts: {tour:#}"
+        );
+        assert_eq!(tour["statsPassed"], "0", "{tour:#}");
         audited.push(tour["auditActions"].clone());
         chain.push(tour["auditChain"].clone());
     }

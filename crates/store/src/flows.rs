@@ -338,32 +338,70 @@ impl Store {
             Some(ResultFilter::Code(code)) => (false, false, false, Some(code)),
         };
         let (before_at, before_token) = search.before.clone().unwrap_or((i64::MAX, String::new()));
-        let rows = with_pool!(self.db(), |pool| sqlx::query_as::<_, FlowSummary>(
+        // Only the conditions that are set go into the statement: a `($n = '' OR col = $n)`
+        // form would hide the indexes from the planner and scan the whole app.
+        let mut conditions = vec!["app_id = $1".to_string()];
+        let mut next = 2;
+        let mut placeholder = || {
+            let p = format!("${next}");
+            next += 1;
+            p
+        };
+        if search.token.is_some() {
+            conditions.push(format!("token = {}", placeholder()));
+        }
+        if search.scope_id.is_some() {
+            conditions.push(format!("scope_id = {}", placeholder()));
+        }
+        if search.from_ms.is_some() {
+            conditions.push(format!("created_at >= {}", placeholder()));
+        }
+        if search.to_ms.is_some() {
+            conditions.push(format!("created_at < {}", placeholder()));
+        }
+        match (passed, failed, unfinished, code) {
+            (true, _, _, _) => conditions.push("result_code = 0".into()),
+            (_, true, _, _) => {
+                conditions.push("result_code IS NOT NULL AND result_code <> 0".into())
+            }
+            (_, _, true, _) => conditions.push("result_code IS NULL".into()),
+            (_, _, _, Some(_)) => conditions.push(format!("result_code = {}", placeholder())),
+            _ => {}
+        }
+        if search.before.is_some() {
+            let (at, token) = (placeholder(), placeholder());
+            conditions.push(format!(
+                "(created_at < {at} OR (created_at = {at} AND token < {token}))"
+            ));
+        }
+        let sql = format!(
             "SELECT token, kind, scope_id, status, created_at, finished_at, retain_until, \
-             result_code FROM flows WHERE app_id = $1 \
-             AND ($2 = '' OR token = $2) AND ($3 = '' OR scope_id = $3) \
-             AND created_at >= $4 AND created_at < $5 \
-             AND (NOT $6 OR result_code = 0) \
-             AND (NOT $7 OR (result_code IS NOT NULL AND result_code <> 0)) \
-             AND (NOT $8 OR result_code IS NULL) \
-             AND ($9 = -1 OR result_code = $9) \
-             AND (created_at < $10 OR (created_at = $10 AND ($11 = '' OR token < $11))) \
-             ORDER BY created_at DESC, token DESC LIMIT $12"
-        )
-        .bind(app_id)
-        .bind(search.token.clone().unwrap_or_default())
-        .bind(search.scope_id.clone().unwrap_or_default())
-        .bind(search.from_ms.unwrap_or(i64::MIN))
-        .bind(search.to_ms.unwrap_or(i64::MAX))
-        .bind(passed)
-        .bind(failed)
-        .bind(unfinished)
-        .bind(code.unwrap_or(-1))
-        .bind(before_at)
-        .bind(before_token)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?);
+             result_code FROM flows WHERE {} ORDER BY created_at DESC, token DESC LIMIT {}",
+            conditions.join(" AND "),
+            limit
+        );
+        let rows = with_pool!(self.db(), |pool| {
+            let mut query = sqlx::query_as::<_, FlowSummary>(&sql).bind(app_id);
+            if let Some(token) = &search.token {
+                query = query.bind(token);
+            }
+            if let Some(scope) = &search.scope_id {
+                query = query.bind(scope);
+            }
+            if let Some(from) = search.from_ms {
+                query = query.bind(from);
+            }
+            if let Some(to) = search.to_ms {
+                query = query.bind(to);
+            }
+            if let Some(code) = code {
+                query = query.bind(code);
+            }
+            if search.before.is_some() {
+                query = query.bind(before_at).bind(before_token.clone());
+            }
+            query.fetch_all(pool).await?
+        });
         Ok(rows)
     }
 

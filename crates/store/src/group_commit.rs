@@ -16,7 +16,9 @@ use crate::error::{StoreError, StoreResult};
 use crate::flows::{
     bind_sealed_flow, flow_insert_error, SealedFlow, FLOW_INSERT_COLUMNS, FLOW_INSERT_COLUMN_COUNT,
 };
-use crate::ledger::{merge_counts, write_counts, BILL_RETENTION_MS, INSERT_BILL_SQL};
+use crate::ledger::{
+    merge_counts, write_counts, BILL_COLUMNS, BILL_COLUMN_COUNT, BILL_RETENTION_MS,
+};
 
 /// Queued inserts beyond this make callers wait (backpressure).
 const QUEUE_CAPACITY: usize = 16_384;
@@ -227,7 +229,7 @@ async fn insert_in_one_transaction(
                     }
                     query.execute(&mut *tx).await?;
                 }
-                write_ledger_of_new_flows!(tx, flows.iter().copied())?;
+                write_ledger_of_new_flows!(tx, db.backend(), flows.iter().copied())?;
                 tx.commit().await
             }
             .await
@@ -247,8 +249,9 @@ async fn insert_in_one_transaction(
 
 /// The counters and bills of newly inserted flows, inside the caller's transaction `$tx`.
 macro_rules! write_ledger_of_new_flows {
-    ($tx:expr, $flows:expr) => {
+    ($tx:expr, $backend:expr, $flows:expr) => {
         async {
+            let db_backend = $backend;
             let flows: Vec<&SealedFlow> = $flows.collect();
             let merged = merge_counts(flows.iter().flat_map(|flow| {
                 flow.counts
@@ -256,18 +259,24 @@ macro_rules! write_ledger_of_new_flows {
                     .map(|c| (flow.app_id.as_str(), flow.scope_id.as_str(), c))
             }));
             write_counts!($tx, merged)?;
-            for flow in &flows {
-                if let Some(bill) = &flow.bill {
-                    sqlx::query(INSERT_BILL_SQL)
+            let billed: Vec<&&SealedFlow> = flows.iter().filter(|f| f.bill.is_some()).collect();
+            for chunk in billed.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO bills ({BILL_COLUMNS}) VALUES {}",
+                    values_placeholders(db_backend, chunk.len(), BILL_COLUMN_COUNT)
+                );
+                let mut query = sqlx::query(&sql);
+                for flow in chunk {
+                    let channel = flow.bill.as_ref().map(|b| b.channel.as_str()).unwrap_or("");
+                    query = query
                         .bind(&flow.token)
                         .bind(&flow.app_id)
                         .bind(&flow.scope_id)
                         .bind(flow.created_at)
-                        .bind(&bill.channel)
-                        .bind(flow.created_at + BILL_RETENTION_MS)
-                        .execute(&mut *$tx)
-                        .await?;
+                        .bind(channel)
+                        .bind(flow.created_at + BILL_RETENTION_MS);
                 }
+                query.execute(&mut *$tx).await?;
             }
             Ok::<(), sqlx::Error>(())
         }
@@ -288,7 +297,7 @@ async fn insert_one(db: &Db, flow: &SealedFlow) -> StoreResult<()> {
                 bind_sealed_flow!(sqlx::query(&sql), flow)
                     .execute(&mut *tx)
                     .await?;
-                write_ledger_of_new_flows!(tx, std::iter::once(flow))?;
+                write_ledger_of_new_flows!(tx, db.backend(), std::iter::once(flow))?;
                 tx.commit().await
             }
             .await

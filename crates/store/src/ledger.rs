@@ -135,9 +135,8 @@ pub(crate) const ADD_COUNT_SQL: &str =
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (app_id, day, scope_id, metric) \
      DO UPDATE SET n = flow_counts.n + excluded.n";
 
-pub(crate) const INSERT_BILL_SQL: &str =
-    "INSERT INTO bills (token, app_id, scope_id, created_at, channel, retain_until) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const BILL_COLUMNS: &str = "token, app_id, scope_id, created_at, channel, retain_until";
+pub(crate) const BILL_COLUMN_COUNT: usize = 6;
 
 pub(crate) const INSERT_CHARGE_SQL: &str = "INSERT INTO charges \
      (token, seq, req_time, compare_source, billed, error_code, sim, masked) \
@@ -245,22 +244,30 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<Bill>> {
         let (after_at, after_token) = after.unwrap_or((i64::MIN, ""));
-        let rows = with_pool!(self.db(), |pool| sqlx::query_as::<_, BillRow>(
+        // The rule condition only when there is one, so the planner keeps to the index.
+        let sql = format!(
             "SELECT token, scope_id, created_at, channel FROM bills \
              WHERE app_id = $1 AND created_at >= $2 AND created_at < $3 \
-             AND ($4 = '' OR scope_id = $4) \
-             AND (created_at > $5 OR (created_at = $5 AND token > $6)) \
-             ORDER BY created_at, token LIMIT $7"
-        )
-        .bind(app_id)
-        .bind(from_ms.max(after_at))
-        .bind(to_ms)
-        .bind(scope_id.unwrap_or_default())
-        .bind(after_at)
-        .bind(after_token)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?);
+             AND (created_at > $4 OR (created_at = $4 AND token > $5)) {} \
+             ORDER BY created_at, token LIMIT {limit}",
+            if scope_id.is_some() {
+                "AND scope_id = $6"
+            } else {
+                ""
+            }
+        );
+        let rows = with_pool!(self.db(), |pool| {
+            let mut query = sqlx::query_as::<_, BillRow>(&sql)
+                .bind(app_id)
+                .bind(from_ms.max(after_at))
+                .bind(to_ms)
+                .bind(after_at)
+                .bind(after_token);
+            if let Some(scope) = scope_id {
+                query = query.bind(scope);
+            }
+            query.fetch_all(pool).await?
+        });
         let tokens: Vec<String> = rows.iter().map(|r| r.token.clone()).collect();
         let mut charges = self.charges_of(&tokens).await?;
         Ok(rows
@@ -321,22 +328,30 @@ impl Store {
         to_ms: i64,
         scope_id: Option<&str>,
     ) -> StoreResult<Vec<ChargeTotal>> {
-        let rows = with_pool!(self.db(), |pool| sqlx::query_as::<_, ChargeTotal>(
+        let sql = format!(
             "SELECT b.scope_id AS scope_id, b.channel AS channel, \
              c.compare_source AS compare_source, COUNT(*) AS attempts, \
              SUM(CASE WHEN c.billed THEN 1 ELSE 0 END) AS billed \
              FROM bills b JOIN charges c ON c.token = b.token \
-             WHERE b.app_id = $1 AND b.created_at >= $2 AND b.created_at < $3 \
-             AND ($4 = '' OR b.scope_id = $4) \
+             WHERE b.app_id = $1 AND b.created_at >= $2 AND b.created_at < $3 {} \
              GROUP BY b.scope_id, b.channel, c.compare_source \
-             ORDER BY b.scope_id, b.channel, c.compare_source"
-        )
-        .bind(app_id)
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(scope_id.unwrap_or_default())
-        .fetch_all(pool)
-        .await?);
+             ORDER BY b.scope_id, b.channel, c.compare_source",
+            if scope_id.is_some() {
+                "AND b.scope_id = $4"
+            } else {
+                ""
+            }
+        );
+        let rows = with_pool!(self.db(), |pool| {
+            let mut query = sqlx::query_as::<_, ChargeTotal>(&sql)
+                .bind(app_id)
+                .bind(from_ms)
+                .bind(to_ms);
+            if let Some(scope) = scope_id {
+                query = query.bind(scope);
+            }
+            query.fetch_all(pool).await?
+        });
         Ok(rows)
     }
 

@@ -3,7 +3,12 @@
 //! ```text
 //! cargo run --release -p heshen-store --bin store_bench -- \
 //!     [--backend sqlite|postgres|both] [--inserts N] [--concurrency C] [--payload-bytes B]
+//!     [--console]
 //! ```
+//!
+//! With `--console`, the inserted flows carry their statistics counters and bills (spread
+//! over 60 days and 10 rules), and the queries behind the console's statistics, records and
+//! reconciliation pages are timed over them afterwards.
 //!
 //! SQLite runs in a fresh temp directory; PostgreSQL in a fresh database
 //! `heshen_bench_<random>` created through `HESHEN_BENCH_POSTGRES_URL`
@@ -13,7 +18,137 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use heshen_store::{FlowKind, NewFlow, Store, StoreConfig};
+use heshen_store::{Count, FlowKind, FlowSearch, NewBill, NewFlow, Store, StoreConfig};
+
+/// The console data set: flows spread over 60 days from 2026-01-01 (Beijing).
+const CONSOLE_START_MS: i64 = 1_767_196_800_000;
+const CONSOLE_DAYS: i64 = 60;
+
+/// What a flow of the data set counts as: every flow issued, most opened, some passing or
+/// failing with a code, as a day of real traffic would.
+fn console_counts(i: usize, created_at: i64) -> Vec<Count> {
+    let day = (created_at + 8 * 3_600_000).div_euclid(86_400_000);
+    let mut metrics = vec!["issued".to_string()];
+    let pages = [
+        "page:opened",
+        "page:consent",
+        "page:identity",
+        "page:liveness",
+        "page:upload",
+    ];
+    let reached = i % 7;
+    metrics.extend(pages.iter().take(reached.min(5)).map(|p| p.to_string()));
+    if reached >= 5 {
+        let code = [0, 0, 0, 1301, 2016][i % 5];
+        metrics.push("finished".into());
+        if code == 0 {
+            metrics.push("passed".into());
+        }
+        metrics.push(format!("code:{code}"));
+        metrics.push(format!("mode:{}", i % 4 + 1));
+        metrics.push(format!("time:{}", [30, 45, 60, 90][i % 4]));
+    }
+    metrics
+        .into_iter()
+        .map(|metric| Count { day, metric, n: 1 })
+        .collect()
+}
+
+/// Times each console query `runs` times over the stored data set and prints p50 and max.
+async fn bench_console_queries(store: &Store, label: &str) {
+    let runs = 20;
+    let first_day = (CONSOLE_START_MS + 8 * 3_600_000) / 86_400_000;
+    let day_start = CONSOLE_START_MS + 30 * 86_400_000;
+    let searches = [
+        ("records, newest page", FlowSearch::default()),
+        (
+            "records, one rule",
+            FlowSearch {
+                scope_id: Some("3".into()),
+                ..FlowSearch::default()
+            },
+        ),
+        (
+            "records, one day",
+            FlowSearch {
+                from_ms: Some(day_start),
+                to_ms: Some(day_start + 86_400_000),
+                ..FlowSearch::default()
+            },
+        ),
+        (
+            "records, by token",
+            FlowSearch {
+                token: Some("batched-00500000".into()),
+                ..FlowSearch::default()
+            },
+        ),
+    ];
+    let report = |name: &str, mut times: Vec<Duration>| {
+        times.sort();
+        println!(
+            "{label:<10} {name:<34} p50 {:>7.2} ms  max {:>7.2} ms",
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times.last().unwrap().as_secs_f64() * 1e3
+        );
+    };
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let rows = store
+            .counts("bench-app", first_day + 30, first_day + 60, None)
+            .await
+            .expect("counts");
+        assert!(!rows.is_empty());
+        times.push(t.elapsed());
+    }
+    report("statistics, 30 days", times);
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        store
+            .counts("bench-app", first_day - 306, first_day + 60, Some("3"))
+            .await
+            .expect("counts");
+        times.push(t.elapsed());
+    }
+    report("statistics, 366 days, one rule", times);
+    for (name, search) in &searches {
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let rows = store
+                .search_flows("bench-app", search, 50)
+                .await
+                .expect("search");
+            assert!(!rows.is_empty(), "{name}");
+            times.push(t.elapsed());
+        }
+        report(name, times);
+    }
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        store
+            .charge_totals("bench-app", day_start, day_start + 86_400_000, None)
+            .await
+            .expect("totals");
+        let bills = store
+            .bills_between(
+                "bench-app",
+                day_start,
+                day_start + 86_400_000,
+                None,
+                None,
+                200,
+            )
+            .await
+            .expect("bills");
+        assert_eq!(bills.len(), 200);
+        times.push(t.elapsed());
+    }
+    report("reconciliation, one day", times);
+}
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::Connection;
 
@@ -22,6 +157,7 @@ struct Options {
     inserts: usize,
     concurrency: usize,
     payload_bytes: usize,
+    console: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -30,6 +166,7 @@ fn parse_options() -> Result<Options, String> {
         inserts: 100_000,
         concurrency: 512,
         payload_bytes: 512,
+        console: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -47,6 +184,7 @@ fn parse_options() -> Result<Options, String> {
             "--inserts" => options.inserts = number(value()?)?,
             "--concurrency" => options.concurrency = number(value()?)?.max(1),
             "--payload-bytes" => options.payload_bytes = number(value()?)?,
+            "--console" => options.console = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -112,6 +250,7 @@ async fn measure(
     inserts: usize,
     concurrency: usize,
     payload_bytes: usize,
+    console: bool,
 ) -> Measurement {
     let cpu_before = process_cpu_time();
     let next = Arc::new(AtomicUsize::new(0));
@@ -132,20 +271,34 @@ async fn measure(
                 if i >= inserts {
                     break;
                 }
-                let now = 1_750_000_000_000 + i as i64;
+                let now = if console {
+                    CONSOLE_START_MS + (i as i64 % CONSOLE_DAYS) * 86_400_000 + i as i64 / 100
+                } else {
+                    1_750_000_000_000 + i as i64
+                };
                 let flow = NewFlow {
                     token: format!("{run}-{i:08}"),
                     kind: FlowKind::Detect,
                     app_id: "bench-app".into(),
-                    scope_id: "1".into(),
+                    scope_id: if console {
+                        (i % 10 + 1).to_string()
+                    } else {
+                        "1".into()
+                    },
                     secret_id: "AKIDbench".into(),
                     status: "created".into(),
                     created_at: now,
                     expires_at: now + 7_200_000,
                     retain_until: now + 86_400_000,
                     payload: payload.to_vec(),
-                    counts: Vec::new(),
-                    bill: None,
+                    counts: if console {
+                        console_counts(i, now)
+                    } else {
+                        Vec::new()
+                    },
+                    bill: console.then(|| NewBill {
+                        channel: "mobile_h5".into(),
+                    }),
                 };
                 let t = Instant::now();
                 store.insert_flow(flow).await.expect("insert flow");
@@ -175,8 +328,8 @@ async fn bench_store(label: &str, config: StoreConfig, options: &Options) {
     store.migrate().await.expect("migrate");
     // Unbatched baseline: one caller, so every insert is its own commit.
     let serial = options.inserts.min(2_000);
-    measure(&store, "warmup", 200, 1, options.payload_bytes).await;
-    measure(&store, "serial", serial, 1, options.payload_bytes)
+    measure(&store, "warmup", 200, 1, options.payload_bytes, false).await;
+    measure(&store, "serial", serial, 1, options.payload_bytes, false)
         .await
         .print(label, 1);
     measure(
@@ -185,9 +338,13 @@ async fn bench_store(label: &str, config: StoreConfig, options: &Options) {
         options.inserts,
         options.concurrency,
         options.payload_bytes,
+        options.console,
     )
     .await
     .print(label, options.concurrency);
+    if options.console {
+        bench_console_queries(&store, label).await;
+    }
     store.close().await;
 }
 
@@ -236,7 +393,7 @@ async fn main() {
         Ok(options) => options,
         Err(message) => {
             eprintln!("store_bench: {message}");
-            eprintln!("usage: store_bench [--backend sqlite|postgres|both] [--inserts N] [--concurrency C] [--payload-bytes B]");
+            eprintln!("usage: store_bench [--backend sqlite|postgres|both] [--inserts N] [--concurrency C] [--payload-bytes B] [--console]");
             std::process::exit(2);
         }
     };
