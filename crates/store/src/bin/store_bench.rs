@@ -271,8 +271,9 @@ async fn measure(
                 if i >= inserts {
                     break;
                 }
+                // In time order, as real traffic arrives: the days fill one after the other.
                 let now = if console {
-                    CONSOLE_START_MS + (i as i64 % CONSOLE_DAYS) * 86_400_000 + i as i64 / 100
+                    CONSOLE_START_MS + (i as i64 * CONSOLE_DAYS * 86_400_000) / inserts as i64
                 } else {
                     1_750_000_000_000 + i as i64
                 };

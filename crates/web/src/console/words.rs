@@ -201,6 +201,7 @@ words! {
     stats_share: "占比", "Share";
     stats_csv: "导出 CSV", "Export CSV";
     stats_none: "所选时间内没有发起核身。", "No verification was issued in this period.";
+    stats_no_finished: "所选时间内没有完成的核身。", "No flow finished in this period.";
     stats_range_note: "按北京时间统计，每次核身计入发起当天。", "Days are Beijing days; each flow counts on the day it was issued.";
     page_opened: "打开链接", "Opened the link";
     page_consent: "同意授权", "Accepted the agreements";
