@@ -31,7 +31,7 @@ const ROWS_PER_STATEMENT: usize = 256;
 type Reply = oneshot::Sender<StoreResult<()>>;
 
 enum WriterMessage {
-    Insert(SealedFlow, Reply),
+    Insert(Box<SealedFlow>, Reply),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -63,7 +63,7 @@ impl FlowWriter {
     pub(crate) async fn insert(&self, flow: SealedFlow) -> StoreResult<()> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(WriterMessage::Insert(flow, reply))
+            .send(WriterMessage::Insert(Box::new(flow), reply))
             .await
             .map_err(|_| StoreError::Closed)?;
         // A dropped reply means the writer task died (e.g. runtime shutdown).
@@ -93,7 +93,7 @@ async fn run_writer(db: Db, mut receiver: mpsc::Receiver<WriterMessage>) {
         let mut batch = Vec::with_capacity(messages.len());
         for message in messages.drain(..) {
             match message {
-                WriterMessage::Insert(flow, reply) => batch.push((flow, reply)),
+                WriterMessage::Insert(flow, reply) => batch.push((*flow, reply)),
                 WriterMessage::Shutdown(waiter) => {
                     receiver.close();
                     shutdown_waiters.push(waiter);

@@ -71,7 +71,7 @@ fn draw_lines(
         .x_labels(days.len().min(31))
         .x_label_formatter(&|i| {
             let i = *i as usize;
-            if i % label_every == 0 {
+            if i.is_multiple_of(label_every) {
                 days.get(i).cloned().unwrap_or_default()
             } else {
                 String::new()
