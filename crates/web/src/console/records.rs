@@ -14,8 +14,6 @@ use heshen_service::manage::{self, FlowSearch, ResultFilter};
 use serde::Deserialize;
 
 const PAGE: u32 = 50;
-/// Dates in the search are days in China's time zone, as the integrators' users live them.
-const UTC8_MS: i64 = 8 * 3600 * 1000;
 
 #[derive(Deserialize, Default)]
 pub struct Search {
@@ -35,11 +33,10 @@ pub struct Search {
     erased: String,
 }
 
-/// Midnight (UTC+8) at the start of `YYYY-MM-DD`, in unix ms.
+/// Midnight in Beijing at the start of `YYYY-MM-DD`, in unix ms: the search's dates are
+/// days in China's time zone, as the integrators' users live them.
 fn day_start(text: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(text.trim(), &format).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000 - UTC8_MS)
+    heshen_core::stats::parse_day(text).map(heshen_core::stats::day_start_ms)
 }
 
 fn result_filter(text: &str) -> Option<ResultFilter> {
@@ -69,7 +66,7 @@ pub async fn list(
         token: Some(q.token.trim().to_string()).filter(|t| !t.is_empty()),
         scope_id: Some(q.rule.trim().to_string()).filter(|t| !t.is_empty()),
         from_ms: day_start(&q.from),
-        to_ms: day_start(&q.to).map(|start| start + 24 * 3600 * 1000),
+        to_ms: day_start(&q.to).map(|start| start + heshen_core::stats::DAY_MS),
         result: result_filter(&q.result),
         before: q
             .before
