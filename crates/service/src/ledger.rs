@@ -141,13 +141,7 @@ pub async fn statistics(
     to_day: i64,
     scope_id: Option<&str>,
 ) -> ServiceResult<Statistics> {
-    operator.require_in(Permission::ViewStatistics, app_id)?;
-    crate::manage::app(state, operator, app_id).await?;
-    check_range(from_day, to_day)?;
-    let rows = state
-        .store()
-        .counts(app_id, from_day, to_day, scope_id)
-        .await?;
+    let rows = count_rows(state, operator, app_id, from_day, to_day, scope_id).await?;
     let mut out = Statistics {
         from_day,
         to_day,

@@ -45,8 +45,9 @@ fn period_days(web: &Web, q: &Period) -> (i64, i64) {
     (from, to)
 }
 
-fn rule_filter(q: &Period) -> Option<&str> {
-    Some(q.rule.trim()).filter(|r| !r.is_empty())
+/// The RuleId a form narrows to, if any.
+fn rule_filter(rule: &str) -> Option<&str> {
+    Some(rule.trim()).filter(|r| !r.is_empty())
 }
 
 fn percent(part: i64, whole: i64) -> String {
@@ -69,7 +70,7 @@ pub async fn statistics(
         &app_id,
         from,
         to,
-        rule_filter(&q),
+        rule_filter(&q.rule),
     )
     .await
     {
@@ -192,7 +193,7 @@ pub async fn statistics_csv(
         &app_id,
         from,
         to,
-        rule_filter(&q),
+        rule_filter(&q.rule),
     )
     .await
     {
@@ -275,7 +276,7 @@ pub async fn reconciliation(
     Query(q): Query<Day>,
 ) -> Response {
     let day = day_of(&web, &q);
-    let rule = Some(q.rule.trim()).filter(|r| !r.is_empty());
+    let rule = rule_filter(&q.rule);
     let operator = ctx.operator();
     let priced = match ledger::reconciliation(&web.state, operator, &app_id, day, rule).await {
         Ok(priced) => priced,
@@ -364,7 +365,7 @@ pub async fn reconciliation_csv(
     Query(q): Query<Day>,
 ) -> Response {
     let day = day_of(&web, &q);
-    let rule = Some(q.rule.trim()).filter(|r| !r.is_empty());
+    let rule = rule_filter(&q.rule);
     let operator = ctx.operator();
     let prices = match ledger::reconciliation(&web.state, operator, &app_id, day, rule).await {
         Ok(priced) => priced.prices,
