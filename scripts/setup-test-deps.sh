@@ -12,7 +12,8 @@ fi
 .venv/bin/pip install --quiet --disable-pip-version-check \
   "tencentcloud-sdk-python-common==3.1.195" \
   "tencentcloud-sdk-python-faceid==3.1.179" \
-  "tccli==3.1.189.1"
+  "tccli==3.1.189.1" \
+  "pycryptodome"
 
 (cd tests/clients/node && npm ci --silent --no-audit --no-fund)
 

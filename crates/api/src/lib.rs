@@ -7,6 +7,7 @@ pub mod actions;
 pub mod config;
 pub mod envelope;
 pub mod gateway;
+pub mod legacy;
 pub mod limits;
 pub mod openapi;
 pub mod params;
@@ -18,15 +19,19 @@ pub use gateway::Gateway;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 /// The API router: every action arrives at `/`, by POST or GET; the OpenAPI document of the
-/// actions is at `/openapi.json`.
+/// actions is at `/openapi.json`; seed 003's legacy pull at its own path.
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
         .route("/", any(gateway::handle))
         .route("/openapi.json", get(openapi_document))
+        .route(
+            "/new/cgi-bin/getdetectinfo.php",
+            post(legacy::get_detect_info),
+        )
         .with_state(gateway)
 }
 

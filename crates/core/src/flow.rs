@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum FlowKind {
     Detect,
     Eid,
+    /// The legacy real-name mini-program protocol (seed 003).
+    Legacy,
 }
 
 impl FlowKind {
@@ -20,6 +22,7 @@ impl FlowKind {
         match self {
             Self::Detect => "detect",
             Self::Eid => "eid",
+            Self::Legacy => "legacy",
         }
     }
 }
@@ -104,6 +107,9 @@ pub struct AttemptOutcome {
     pub liveness_mode: u64,
     /// Actions performed, FaceID numbering: "1,2".
     pub action_sequence: Option<String>,
+    /// The digits the person was asked to read aloud (read-aloud mode).
+    #[serde(default)]
+    pub read_digits: Option<String>,
     /// Media names under the token.
     pub best_frame: Option<String>,
     pub extra_frames: Vec<String>,
@@ -204,6 +210,10 @@ pub struct Flow {
     /// What OCR read from the card sides so far, before the person confirms.
     #[serde(default)]
     pub card_reading: Option<CardReading>,
+    /// Opened in a WeChat mini-program's web-view: the flow ends by returning to the
+    /// mini-program rather than at the integrator's RedirectUrl.
+    #[serde(default)]
+    pub in_mini_program: bool,
 }
 
 /// Card fields read by OCR and the warnings of each side, awaiting confirmation.
@@ -272,6 +282,7 @@ impl Flow {
             consented_at_ms: None,
             challenge: None,
             card_reading: None,
+            in_mini_program: false,
         }
     }
 
@@ -564,6 +575,7 @@ mod tests {
             sim,
             liveness_mode: 2,
             action_sequence: Some("1,2".into()),
+            read_digits: None,
             best_frame: None,
             extra_frames: vec![],
             video: None,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod flow;
 pub mod identity;
 pub mod keys;
+pub mod legacy;
 pub mod protocol;
 pub mod result;
 pub mod rule;

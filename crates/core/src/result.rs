@@ -439,6 +439,7 @@ mod tests {
                 sim: None,
                 liveness_mode: 2,
                 action_sequence: None,
+                read_digits: None,
                 best_frame: None,
                 extra_frames: vec![],
                 video: Some(format!("video-{i}")),

@@ -323,6 +323,51 @@ pub fn is_http_url(raw: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A legacy appid's settings (seed 003's flow reads the card and has the digits read aloud,
+/// whose `validatedata` it returns; an operator may choose otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LegacyConfig {
+    /// `ocr` (both card sides, returned as `frontpic` and `backpic`), or `manual` (typed).
+    pub identity_source: IdentitySource,
+    pub liveness: LivenessKind,
+    pub max_attempts: u8,
+    pub sim_threshold: f64,
+}
+
+impl Default for LegacyConfig {
+    fn default() -> Self {
+        Self {
+            identity_source: IdentitySource::Ocr,
+            liveness: LivenessKind::Digits,
+            max_attempts: 3,
+            sim_threshold: 70.0,
+        }
+    }
+}
+
+impl LegacyConfig {
+    /// The H5 pages a legacy flow runs: the person is always asked who they are (the entry
+    /// names nobody) and compared with the authority.
+    pub fn page_rule(&self, name: &str) -> Result<RuleConfig, RuleConfigError> {
+        let identity_source = match self.identity_source {
+            IdentitySource::Manual => IdentitySource::Manual,
+            _ => IdentitySource::Ocr,
+        };
+        let rule = RuleConfig {
+            name: name.to_string(),
+            identity_source,
+            compare_source: CompareSource::Authority,
+            liveness: self.liveness,
+            max_attempts: self.max_attempts,
+            sim_threshold: self.sim_threshold,
+            ..RuleConfig::default()
+        };
+        rule.validate()?;
+        Ok(rule)
+    }
+}
+
 /// An eID merchant's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -332,6 +377,33 @@ pub struct MerchantConfig {
     pub liveness: LivenessKind,
     pub max_attempts: u8,
     pub sim_threshold: f64,
+}
+
+impl MerchantConfig {
+    /// The H5 pages an eID flow runs: the merchant's liveness, attempts and pass line, compared
+    /// with the authority, and the identity step GetEidToken's `Config.InputType` asks for:
+    /// "1" (the default) both card sides read, "2" the portrait side, "3" typed, "4" supplied
+    /// by the merchant's backend. FaceID lets the person edit only the name OCR read; heshen
+    /// edits name and number together, so OCR results stay as read.
+    pub fn page_rule(&self, merchant_name: &str, input_type: Option<&str>) -> RuleConfig {
+        let identity_source = match input_type {
+            Some("2") => IdentitySource::ApiOrOcr,
+            Some("3") => IdentitySource::Manual,
+            Some("4") => IdentitySource::Api,
+            _ => IdentitySource::Ocr,
+        };
+        RuleConfig {
+            name: merchant_name.to_string(),
+            identity_source,
+            compare_source: CompareSource::Authority,
+            liveness: self.liveness,
+            max_attempts: self.max_attempts,
+            sim_threshold: self.sim_threshold,
+            page_title: "E证通".into(),
+            ocr_editable: false,
+            ..RuleConfig::default()
+        }
+    }
 }
 
 impl Default for MerchantConfig {
@@ -348,6 +420,47 @@ impl Default for MerchantConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_eid_flows_pages_follow_its_input_type_and_its_merchant() {
+        let merchant = MerchantConfig {
+            liveness: LivenessKind::Silent,
+            max_attempts: 2,
+            ..MerchantConfig::default()
+        };
+        let typed = merchant.page_rule("Shop", Some("3"));
+        assert_eq!(typed.identity_source, IdentitySource::Manual);
+        assert_eq!(typed.liveness, LivenessKind::Silent);
+        assert_eq!(typed.max_attempts, 2);
+        assert_eq!(typed.compare_source, CompareSource::Authority);
+        assert_eq!(
+            merchant.page_rule("Shop", None).identity_source,
+            IdentitySource::Ocr
+        );
+        assert_eq!(
+            merchant.page_rule("Shop", Some("4")).identity_source,
+            IdentitySource::Api
+        );
+        merchant.page_rule("Shop", Some("2")).validate().unwrap();
+    }
+
+    #[test]
+    fn a_legacy_flow_reads_the_card_and_the_digits_unless_told_otherwise() {
+        let rule = LegacyConfig::default().page_rule("Legacy").unwrap();
+        assert_eq!(rule.identity_source, IdentitySource::Ocr);
+        assert_eq!(rule.liveness, LivenessKind::Digits);
+        let typed: LegacyConfig =
+            serde_json::from_str(r#"{"identity_source":"manual","liveness":"silent"}"#).unwrap();
+        assert_eq!(
+            typed.page_rule("Legacy").unwrap().identity_source,
+            IdentitySource::Manual
+        );
+        let broken = LegacyConfig {
+            max_attempts: 0,
+            ..LegacyConfig::default()
+        };
+        assert!(broken.page_rule("Legacy").is_err());
+    }
 
     #[test]
     fn empty_json_is_a_valid_rule() {

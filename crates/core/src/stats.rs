@@ -259,6 +259,7 @@ mod tests {
             sim: Some(90.0),
             liveness_mode: 2,
             action_sequence: None,
+            read_digits: None,
             best_frame: None,
             extra_frames: vec![],
             video: None,

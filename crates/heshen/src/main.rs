@@ -1,4 +1,4 @@
-//! `heshen`: serve the API, run background work, and administer keys, rules and merchants.
+//! `heshen`: serve the API, run background work, and administer keys, rules, merchants and legacy appids.
 
 mod commands;
 
@@ -48,6 +48,11 @@ enum Command {
     Merchants {
         #[command(subcommand)]
         command: commands::merchants::MerchantsCommand,
+    },
+    /// Appids of the legacy real-name mini-program protocol (seed 003).
+    Legacy {
+        #[command(subcommand)]
+        command: commands::legacy::LegacyCommand,
     },
     /// Faces: 1:1 comparison and detection on image files.
     Face {
@@ -117,6 +122,9 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Merchants { command } => {
                 commands::merchants::run(command, &settings, &cli.data_dir).await
+            }
+            Command::Legacy { command } => {
+                commands::legacy::run(command, &settings, &cli.data_dir).await
             }
             Command::Face { command } => commands::vision::face(command, &settings, &cli.data_dir),
             Command::Ocr { command } => commands::vision::ocr(command, &settings, &cli.data_dir),

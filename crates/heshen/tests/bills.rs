@@ -22,6 +22,7 @@ fn outcome(live: i64, compare: i64, sim: f64) -> AttemptOutcome {
         sim: Some(sim),
         liveness_mode: 2,
         action_sequence: Some("1,2".into()),
+        read_digits: None,
         best_frame: None,
         extra_frames: vec![],
         video: None,

@@ -287,6 +287,8 @@ async fn every_console_route_refuses_without_a_session() {
         "/console/users/admin".into(),
         "/console/users/admin/reset".into(),
         "/console/apps/tests/prices".into(),
+        "/console/apps/tests/legacy".into(),
+        "/console/apps/tests/legacy/TIDA000000000000/disable".into(),
     ];
     for path in &posts {
         let response = anonymous
@@ -1096,5 +1098,102 @@ async fn statistics_and_reconciliation_follow_the_flows_priced_by_source_and_out
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let prices = server.state.store().prices("tests").await.unwrap();
     assert_eq!(prices.get("authority"), Some(&150));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn legacy_appids_are_created_with_their_secret_shown_once_and_disabled_like_keys() {
+    let server = Server::start().await;
+    let mut admin = admin(&server).await;
+    let (_, app_page) = admin.page("/console/apps/tests").await;
+    assert!(app_page.contains("data-testid=\"legacy-empty\""));
+    let created = admin
+        .post(
+            "/console/apps/tests/legacy",
+            &[
+                ("name", "Old mini"),
+                ("identity_source", "manual"),
+                ("liveness", "silent"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let shown = created.text().await.unwrap();
+    let value_of = |testid: &str| {
+        shown
+            .split(&format!("data-testid=\"{testid}\""))
+            .nth(1)
+            .and_then(|rest| rest.split('>').nth(1))
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_else(|| panic!("{testid} not on the page"))
+            .to_string()
+    };
+    let app_id = value_of("legacy-app-id");
+    let secret = value_of("legacy-secret-key");
+    assert!(app_id.starts_with("TIDA"), "{app_id}");
+    assert_eq!(
+        secret,
+        heshen_service::legacy::secret_key(server.state.keys(), &app_id)
+    );
+    let (_, app_page) = admin.page("/console/apps/tests").await;
+    assert!(app_page.contains(&app_id));
+    assert!(!app_page.contains(&secret), "the secret is shown once");
+    let stored = server
+        .state
+        .store()
+        .legacy_app(&app_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.config["identity_source"], "manual");
+    assert_eq!(stored.config["liveness"], "silent");
+
+    let bad = admin
+        .post(
+            "/console/apps/tests/legacy",
+            &[
+                ("name", "x"),
+                ("identity_source", "telepathy"),
+                ("liveness", "silent"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    let mut reviewer = user(&server, &mut admin, "rex", "reviewer", "tests").await;
+    reviewer.page("/console/apps/tests").await;
+    let refused = reviewer
+        .post(&format!("/console/apps/tests/legacy/{app_id}/disable"), &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    admin.page("/console/apps/tests").await;
+    let disabled = admin
+        .post(&format!("/console/apps/tests/legacy/{app_id}/disable"), &[])
+        .await;
+    assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
+    let stored = server
+        .state
+        .store()
+        .legacy_app(&app_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "disabled");
+    let missing = admin
+        .post("/console/apps/tests/legacy/TIDANOSUCH/disable", &[])
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let audit = server
+        .state
+        .store()
+        .list_audit(100, &heshen_store::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "legacy.create" && e.target == app_id));
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "legacy.disable" && e.target == app_id));
     server.stop().await;
 }

@@ -7,37 +7,16 @@
 mod common;
 
 use common::browser::{self, repo_root, run_driver};
+use common::people::{
+    ffmpeg, frame_of, models_dir, server_with_people, testdata, FILMED_ID, FILMED_NAME, OTHER_ID,
+    OTHER_NAME,
+};
 use common::Server;
-use heshen_core::rule::{CompareSource, IdentitySource, LivenessKind, RuleConfig};
+use heshen_core::rule::{CompareSource, IdentitySource, LivenessKind, MerchantConfig, RuleConfig};
+use heshen_service::admin::{self, Actor};
+use heshen_service::crypto;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// The person filmed in carphone_pristine.mp4, enrolled with a frame of that video.
-const FILMED_ID: &str = "110105196108040013";
-const FILMED_NAME: &str = "车载男";
-/// Someone else: enrolled with another person's photo.
-const OTHER_ID: &str = "11010519491231002X";
-const OTHER_NAME: &str = "韦小宝";
-
-fn testdata(rel: &str) -> PathBuf {
-    repo_root().join("../shared/testdata").join(rel)
-}
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("HESHEN_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/models"))
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg must be installed (scripts/setup_vision_deps.sh)");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
 
 /// The camera's feed: the video as y4m, which Chromium's fake capture device plays in a loop.
 fn camera_feed(video: &Path, work: &Path) -> PathBuf {
@@ -55,19 +34,6 @@ fn camera_feed(video: &Path, work: &Path) -> PathBuf {
         ]);
     }
     out
-}
-
-fn frame_of(video: &Path, at: &str, out: &Path) -> Vec<u8> {
-    ffmpeg(&[
-        "-ss",
-        at,
-        "-i",
-        video.to_str().unwrap(),
-        "-frames:v",
-        "1",
-        out.to_str().unwrap(),
-    ]);
-    std::fs::read(out).unwrap()
 }
 
 /// Runs one walk through the pages with the H5 driver; returns its report.
@@ -108,35 +74,6 @@ fn open_mouth_against_registry() -> RuleConfig {
         compare_source: CompareSource::Authority,
         ..RuleConfig::default()
     }
-}
-
-async fn server_with_people(work: &Path) -> Server {
-    let server = Server::start_with(|s| {
-        s.models_dir = Some(models_dir());
-        s.vision = "required".into();
-        s.rate_limit_default = 0;
-    })
-    .await;
-    let engine = server
-        .state
-        .vision()
-        .expect("vision loaded")
-        .engine()
-        .clone();
-    let store = server.state.store();
-    let filmed = frame_of(
-        &testdata("videos/carphone_pristine.mp4"),
-        "1.5",
-        &work.join("filmed.jpg"),
-    );
-    heshen_service::admin::enroll_identity(store, &engine, FILMED_ID, FILMED_NAME, filmed, "test")
-        .await
-        .unwrap();
-    let other = std::fs::read(testdata("faces/biden.jpg")).unwrap();
-    heshen_service::admin::enroll_identity(store, &engine, OTHER_ID, OTHER_NAME, other, "test")
-        .await
-        .unwrap();
-    server
 }
 
 /// The integrator's page that opens the flow in heshen's overlay (`/sdk/heshen.js`).
@@ -557,5 +494,78 @@ async fn the_overlay_tells_the_integrators_page_how_the_flow_ended() {
         json!({"token": token, "code": 0, "passed": true})
     );
     assert_eq!(report["overlayGone"], true);
+    server.stop().await;
+}
+
+/// The eID flow behind GetEidToken's Url, in the browser, for two merchants: the merchant
+/// learns a pseudonym of the person that is its own, and the identity only its key opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eid_flow_verifies_and_its_eid_code_is_the_merchants_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_people(dir.path()).await;
+    let redirect = integrator().await;
+    let store = server.state.store();
+    let silent = MerchantConfig {
+        liveness: LivenessKind::Silent,
+        ..MerchantConfig::default()
+    };
+    let shop = admin::create_merchant(store, Actor::CLI, common::APP, "Shop", &silent)
+        .await
+        .unwrap();
+    let bank = admin::create_merchant(store, Actor::CLI, common::APP, "Bank", &silent)
+        .await
+        .unwrap();
+    let feed = camera_feed(&testdata("videos/carphone_pristine.mp4"), dir.path());
+    let mut infos = Vec::new();
+    for (walk, merchant, lang, viewport) in [
+        ("eid-zh-phone", &shop, "zh-CN", PHONE),
+        ("eid-en-desktop", &shop, "en", DESKTOP),
+        ("eid-en-phone-other-merchant", &bank, "en", PHONE),
+    ] {
+        let issued = python_sdk(
+            &server,
+            "GetEidToken",
+            json!({"MerchantId": merchant, "IdCard": FILMED_ID, "Name": FILMED_NAME,
+                   "RedirectUrl": redirect, "Config": {"InputType": "4"}}),
+        );
+        let url = issued["Url"].as_str().unwrap_or_else(|| panic!("{issued}"));
+        let token = issued["EidToken"].as_str().unwrap().to_string();
+        assert!(url.contains("/eid/start?token="), "{url}");
+        let report = browse(plan(walk, url, &feed, lang, viewport, &redirect)).await;
+        assert_eq!(report["code"], 0, "{report:#}");
+        assert_eq!(
+            report["finalUrl"].as_str().unwrap(),
+            format!("{redirect}?token={token}")
+        );
+        let status = python_sdk(&server, "CheckEidTokenStatus", json!({"EidToken": token}));
+        assert_eq!(status["Status"], "finished", "{status}");
+        let result = python_sdk(&server, "GetEidResult", json!({"EidToken": token}));
+        assert_eq!(result["Text"]["ErrCode"], 0, "{result:#}");
+        infos.push((merchant.clone(), result["EidInfo"].clone()));
+    }
+    let code = |i: usize| infos[i].1["EidCode"].as_str().unwrap().to_string();
+    assert_eq!(code(0), code(1), "the same person at the same merchant");
+    assert_ne!(code(0), code(2), "another merchant sees another code");
+    assert!(!code(0).contains(FILMED_ID));
+
+    let keys = server.state.keys();
+    for (merchant, info) in &infos {
+        let own = keys.merchant_key(merchant);
+        let session: [u8; 32] = crypto::open_gcm(&own, info["DesKey"].as_str().unwrap())
+            .expect("the merchant's key opens its DesKey")
+            .try_into()
+            .unwrap();
+        let user: Value = serde_json::from_slice(
+            &crypto::open_gcm(&session, info["UserInfo"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(user["idnum"], FILMED_ID);
+        assert_eq!(user["name"], FILMED_NAME);
+        let other = if merchant == &shop { &bank } else { &shop };
+        assert!(
+            crypto::open_gcm(&keys.merchant_key(other), info["DesKey"].as_str().unwrap()).is_none(),
+            "another merchant's key opens nothing"
+        );
+    }
     server.stop().await;
 }

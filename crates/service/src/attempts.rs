@@ -10,7 +10,7 @@ use crate::flows::{self, StoredFlow};
 use crate::state::AppState;
 use crate::verify::{self, Failure, Reference, Verdict};
 use heshen_core::codes;
-use heshen_core::flow::{AttemptOutcome, ChallengeSpec, FlowKind, IssuedChallenge};
+use heshen_core::flow::{AttemptOutcome, ChallengeSpec, IssuedChallenge};
 use heshen_core::rule::{LivenessKind, RuleConfig};
 use heshen_vision::liveness::flash::{self, FlashColour};
 use heshen_vision::liveness::{Challenge, FlashChallenge, LivenessAction};
@@ -81,7 +81,7 @@ pub async fn issue_challenge(
     rule: &RuleConfig,
 ) -> ServiceResult<IssuedChallenge> {
     let spec = new_challenge(rule)?;
-    let (issued, _) = flows::update(state, token, FlowKind::Detect, |flow, now| {
+    let (issued, _) = flows::update(state, token, flows::ANY_KIND, |flow, now| {
         let spec = spec.clone();
         flow.issue_challenge(now, || (random_hex(16), spec))
     })
@@ -130,7 +130,7 @@ where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let stored = flows::load(state, token, FlowKind::Detect)
+    let stored = flows::load(state, token, flows::ANY_KIND)
         .await?
         .ok_or(ServiceError::FlowNotFound)?;
     let now = state.clock().now_ms();
@@ -144,7 +144,7 @@ where
     let shown_at_ms = flash_report(&challenge.spec, flash_shown)?;
     let media = format!("recording-{}-{}", challenge.attempt, nonce);
     flows::put_media_stream(state, token, &media, chunks, max_bytes).await?;
-    flows::update(state, token, FlowKind::Detect, |flow, now| {
+    flows::update(state, token, flows::ANY_KIND, |flow, now| {
         flow.accept_recording(now, nonce, media.clone(), shown_at_ms.clone())
     })
     .await?;
@@ -264,6 +264,7 @@ fn outcome_of(
         sim: verdict.sim.map(f64::from),
         liveness_mode: mode,
         action_sequence: actions,
+        read_digits: None,
         best_frame: None,
         extra_frames: Vec::new(),
         video: None,
@@ -273,7 +274,7 @@ fn outcome_of(
 /// Judges the recording waiting on a flow, if any, and records the attempt. Running it twice
 /// is harmless: the second run finds nothing pending.
 pub async fn judge_pending(state: &AppState, token: &str) -> ServiceResult<()> {
-    let Some(stored) = flows::load(state, token, FlowKind::Detect).await? else {
+    let Some(stored) = flows::load(state, token, flows::ANY_KIND).await? else {
         return Ok(());
     };
     let Some(challenge) = stored.flow.pending_recording().cloned() else {
@@ -314,6 +315,9 @@ pub async fn judge_pending(state: &AppState, token: &str) -> ServiceResult<()> {
     };
     let mut outcome = outcome_of(&verdict, compared, settings.liveness_mode, actions);
     outcome.video = Some(recording);
+    if let ChallengeSpec::Digits(digits) = &challenge.spec {
+        outcome.read_digits = Some(digits.clone());
+    }
     for (i, frame) in verdict.frames.into_iter().enumerate() {
         let name = if i == 0 {
             format!("best-{}", challenge.attempt)
@@ -362,7 +366,7 @@ async fn record(
     outcome: AttemptOutcome,
 ) -> ServiceResult<()> {
     let seq = random_hex(16);
-    let result = flows::update(state, token, FlowKind::Detect, |flow, now| {
+    let result = flows::update(state, token, flows::ANY_KIND, |flow, now| {
         // Only the attempt this challenge was issued for; a concurrent judge already did it.
         if flow.pending_recording().map(|c| &c.nonce) != Some(&challenge.nonce) {
             return Ok(());
@@ -388,7 +392,7 @@ async fn record(
 /// When judging keeps failing on the engine's side, the attempt ends as an engine failure
 /// (1001) rather than hanging: the person may try again.
 async fn give_up(state: &AppState, token: &str) -> ServiceResult<()> {
-    let Some(stored) = flows::load(state, token, FlowKind::Detect).await? else {
+    let Some(stored) = flows::load(state, token, flows::ANY_KIND).await? else {
         return Ok(());
     };
     let Some(challenge) = stored.flow.pending_recording().cloned() else {

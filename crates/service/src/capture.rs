@@ -4,7 +4,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::flows;
 use crate::state::AppState;
-use heshen_core::flow::{CardReading, FlowKind, IdInfoFrom, Identity, OcrFields};
+use heshen_core::flow::{CardReading, IdInfoFrom, Identity, OcrFields};
 use heshen_core::rule::{IdentitySource, RuleConfig};
 use heshen_core::{IdCardNumber, PersonName};
 use heshen_vision::image_input::encode_jpeg;
@@ -75,7 +75,7 @@ pub async fn read_card(
     }
     let r = read.reading;
     let some = |s: String| (!s.trim().is_empty()).then_some(s);
-    let (draft, _) = flows::update(state, token, FlowKind::Detect, |flow, _now| {
+    let (draft, _) = flows::update(state, token, flows::ANY_KIND, |flow, _now| {
         let mut draft = flow.card_reading.clone().unwrap_or_default();
         if front {
             draft.fields.name = some(r.name.clone());
@@ -140,7 +140,7 @@ pub async fn confirm(
     let Ok(id_card) = IdCardNumber::parse(id_card) else {
         return Ok(Err(IdentityRefusal::BadIdCard));
     };
-    let stored = flows::load(state, token, FlowKind::Detect)
+    let stored = flows::load(state, token, flows::ANY_KIND)
         .await?
         .ok_or(ServiceError::FlowNotFound)?;
     let flow = &stored.flow;
@@ -194,7 +194,7 @@ pub async fn confirm(
         front_warnings,
         back_warnings,
     };
-    flows::update(state, token, FlowKind::Detect, |flow, now| {
+    flows::update(state, token, flows::ANY_KIND, |flow, now| {
         flow.set_identity(now, identity.clone())
     })
     .await?;

@@ -9,7 +9,7 @@ pub struct ServiceConfig {
     pub public_url: String,
     /// How long a BizToken can be used to perform the verification.
     pub biz_token_ttl: Duration,
-    /// How long an EidToken can be used (FaceID: 600 s).
+    /// How long an EidToken can be used (seed 001: 7,200 s; the API reference once said 600 s).
     pub eid_token_ttl: Duration,
     /// How long results stay retrievable after the flow ends; then they are erased.
     pub result_retention: Duration,
@@ -24,7 +24,7 @@ impl Default for ServiceConfig {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             biz_token_ttl: Duration::from_secs(7200),
-            eid_token_ttl: Duration::from_secs(600),
+            eid_token_ttl: Duration::from_secs(7200),
             result_retention: Duration::from_secs(3 * 24 * 3600),
             cache_ttl: Duration::from_secs(5),
             outbound: OutboundPolicy::default(),

@@ -7,6 +7,7 @@ use crate::ledger;
 use crate::state::AppState;
 use heshen_core::codes::ResultCode;
 use heshen_core::flow::{Flow, FlowKind, Stage};
+use heshen_core::rule::RuleConfig;
 use heshen_core::stats;
 use heshen_store::{FlowUpdate, NewBill, NewFlow};
 
@@ -43,6 +44,7 @@ fn store_kind(kind: FlowKind) -> heshen_store::FlowKind {
     match kind {
         FlowKind::Detect => heshen_store::FlowKind::Detect,
         FlowKind::Eid => heshen_store::FlowKind::Eid,
+        FlowKind::Legacy => heshen_store::FlowKind::Legacy,
     }
 }
 
@@ -101,15 +103,24 @@ pub struct FlowOwner<'a> {
     pub channel: &'a str,
 }
 
+/// Any kind of flow: what the person-facing pages and mini-program endpoints ask for, since
+/// the token is all they have.
+pub const ANY_KIND: Option<FlowKind> = None;
+
+/// Loads a flow; with a kind, a flow of another kind is not found (an API action reads only
+/// its own kind's tokens).
 pub async fn load(
     state: &AppState,
     token: &str,
-    kind: FlowKind,
+    kind: impl Into<Option<FlowKind>>,
 ) -> ServiceResult<Option<StoredFlow>> {
     let Some(record) = state.store().flow(token).await? else {
         return Ok(None);
     };
-    if record.kind != store_kind(kind) {
+    if kind
+        .into()
+        .is_some_and(|kind| record.kind != store_kind(kind))
+    {
         return Ok(None);
     }
     let flow: Flow =
@@ -124,14 +135,29 @@ pub async fn load(
     }))
 }
 
+/// The pages a flow runs: its rule's, or for an eID flow what its merchant and GetEidToken's
+/// `Config` make of them. `None` when the rule or merchant is gone.
+pub async fn page_rule(state: &AppState, stored: &StoredFlow) -> ServiceResult<Option<RuleConfig>> {
+    Ok(match stored.flow.kind {
+        FlowKind::Detect => state.rule(&stored.scope_id).await?.map(|rule| rule.config),
+        FlowKind::Eid => state.merchant(&stored.scope_id).await?.map(|merchant| {
+            merchant
+                .config
+                .page_rule(&merchant.name, stored.flow.request.input_type.as_deref())
+        }),
+        FlowKind::Legacy => crate::legacy::page_rule(state, &stored.scope_id).await?,
+    })
+}
+
 /// Applies one state-machine step and saves it, retrying when another request
 /// changed the flow meanwhile (optimistic concurrency on the row version).
 pub async fn update<T>(
     state: &AppState,
     token: &str,
-    kind: FlowKind,
+    kind: impl Into<Option<FlowKind>>,
     mut step: impl FnMut(&mut Flow, i64) -> Result<T, ResultCode>,
 ) -> ServiceResult<(T, StoredFlow)> {
+    let kind = kind.into();
     for _ in 0..16 {
         let mut stored = load(state, token, kind)
             .await?

@@ -50,6 +50,12 @@ impl KeyRing {
     pub fn merchant_key(&self, merchant_id: &str) -> [u8; 32] {
         self.derive(&format!("eid-merchant:{merchant_id}"))
     }
+
+    /// A legacy appid's secret key (`heshen legacy create` prints it once): 32 hex
+    /// characters, since seed 003's signing sample keys HMAC-SHA1 with the key's text.
+    pub fn legacy_secret(&self, legacy_app_id: &str) -> String {
+        hex::encode(&self.derive(&format!("legacy-app:{legacy_app_id}"))[..16])
+    }
 }
 
 /// The eID code: a stable, merchant-scoped pseudonym of an ID number.

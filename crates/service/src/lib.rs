@@ -8,6 +8,7 @@
 //! - [`authority`]: where identities and their photos come from.
 //! - [`admin`]: keys, rules, merchants, registry and audit.
 //! - [`keys`] and [`crypto`]: key derivation and the encryption schemes built on it.
+//! - [`legacy`]: seed 003's real-name mini-program protocol.
 //! - [`outbound`]: the one HTTP client for caller-given URLs and remote sources.
 //! - [`jobs`]: background work (the retention purge) with clean shutdown.
 
@@ -24,6 +25,7 @@ pub mod flows;
 pub mod jobs;
 pub mod keys;
 pub mod ledger;
+pub mod legacy;
 pub mod manage;
 pub mod outbound;
 pub mod ratelimit;

@@ -110,6 +110,47 @@ pub async fn create_key(
     crate::admin::create_api_key(state.store(), operator.actor(), app_id, &name).await
 }
 
+/// The legacy protocol's appids of an app (seed 003), managed like its API keys.
+pub async fn list_legacy_apps(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+) -> ServiceResult<Vec<heshen_store::LegacyApp>> {
+    operator.require_in(Permission::ManageKeys, app_id)?;
+    Ok(state.store().list_legacy_apps(Some(app_id)).await?)
+}
+
+/// Creates a legacy appid; its secret key is in the answer and never shown again.
+pub async fn create_legacy_app(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    name: &str,
+    config: &heshen_core::rule::LegacyConfig,
+) -> ServiceResult<(String, String)> {
+    operator.require_in(Permission::ManageKeys, app_id)?;
+    app(state, operator, app_id).await?;
+    let name = checked_name(name, "a legacy appid's name")?;
+    let id = crate::legacy::create(state.store(), operator.actor(), app_id, &name, config).await?;
+    let secret = crate::legacy::secret_key(state.keys(), &id);
+    Ok((id, secret))
+}
+
+pub async fn disable_legacy_app(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    legacy_app_id: &str,
+) -> ServiceResult<()> {
+    operator.require_in(Permission::ManageKeys, app_id)?;
+    app(state, operator, app_id).await?;
+    if crate::legacy::disable(state.store(), operator.actor(), app_id, legacy_app_id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
 async fn key_in(
     state: &AppState,
     operator: &Operator,
@@ -819,11 +860,7 @@ async fn load_record(
     operator.require_in(Permission::ViewRecords, app_id)?;
     app(state, operator, app_id).await?;
     let summary = summary_of(state, app_id, token).await?;
-    let kind = match summary.kind.as_str() {
-        "eid" => heshen_core::flow::FlowKind::Eid,
-        _ => heshen_core::flow::FlowKind::Detect,
-    };
-    let stored = crate::flows::load(state, token, kind)
+    let stored = crate::flows::load(state, token, crate::flows::ANY_KIND)
         .await?
         .ok_or(ServiceError::NotFound)?;
     Ok((summary, stored))

@@ -37,6 +37,8 @@ pub struct RuleEntry {
 pub struct MerchantEntry {
     pub merchant_id: String,
     pub app_id: String,
+    /// What the person sees the eID flow is for.
+    pub name: String,
     pub status: ReviewStatus,
     pub config: MerchantConfig,
 }
@@ -266,6 +268,7 @@ impl AppState {
                     status: review_status(&m.status),
                     merchant_id: m.merchant_id,
                     app_id: m.app_id,
+                    name: m.name,
                 }))
             })
             .await

@@ -3,8 +3,9 @@
 //! plain JSON text. One set of queries serves both tables; only how ids are drawn differs.
 
 use crate::db::with_pool;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{is_foreign_key_violation, is_unique_violation, StoreError, StoreResult};
 use crate::ids::now_ms;
+use crate::ids::random_upper_alphanumeric;
 use crate::store::Store;
 
 /// A table of per-app configurations.
@@ -26,6 +27,12 @@ pub(crate) const MERCHANTS: ConfigTable = ConfigTable {
     table: "merchants",
     id_column: "merchant_id",
     what: "merchant",
+};
+
+pub(crate) const LEGACY_APPS: ConfigTable = ConfigTable {
+    table: "legacy_apps",
+    id_column: "legacy_app_id",
+    what: "legacy appid",
 };
 
 /// One row, with its configuration parsed.
@@ -89,6 +96,49 @@ impl ConfigTable {
 }
 
 impl Store {
+    /// Inserts a row under a fresh random id, `prefix` and `random_len` upper-case
+    /// alphanumerics (unique: the primary key rejects a collision and we draw again).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn create_config_record(
+        &self,
+        table: ConfigTable,
+        prefix: &str,
+        random_len: usize,
+        app_id: &str,
+        name: &str,
+        config: &serde_json::Value,
+        status: &str,
+    ) -> StoreResult<String> {
+        let now = now_ms();
+        let config_text = config.to_string();
+        let insert = table.insert_sql();
+        for _ in 0..5 {
+            let id = format!("{prefix}{}", random_upper_alphanumeric(random_len));
+            let inserted = with_pool!(self.db(), |pool| sqlx::query(&insert)
+                .bind(&id)
+                .bind(app_id)
+                .bind(name)
+                .bind(&config_text)
+                .bind(status)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ()));
+            match inserted {
+                Ok(_) => return Ok(id),
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) if is_foreign_key_violation(&e) => {
+                    return Err(StoreError::not_found("app", app_id))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict(format!(
+            "could not allocate a unique {} id",
+            table.what
+        )))
+    }
+
     pub(crate) async fn config_record(
         &self,
         table: ConfigTable,

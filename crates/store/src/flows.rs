@@ -14,6 +14,8 @@ pub enum FlowKind {
     Detect,
     /// E-ID flow scoped to a merchant.
     Eid,
+    /// Legacy mini-program flow scoped to a legacy appid.
+    Legacy,
 }
 
 impl FlowKind {
@@ -21,6 +23,7 @@ impl FlowKind {
         match self {
             FlowKind::Detect => "detect",
             FlowKind::Eid => "eid",
+            FlowKind::Legacy => "legacy",
         }
     }
 
@@ -28,6 +31,7 @@ impl FlowKind {
         match text {
             "detect" => Some(FlowKind::Detect),
             "eid" => Some(FlowKind::Eid),
+            "legacy" => Some(FlowKind::Legacy),
             _ => None,
         }
     }

@@ -25,6 +25,7 @@ mod ids;
 mod jobs;
 mod keys;
 mod ledger;
+mod legacy_apps;
 mod media;
 mod merchants;
 mod nonces;
@@ -44,6 +45,7 @@ pub use flows::{FlowKind, FlowRecord, FlowSearch, FlowSummary, FlowUpdate, NewFl
 pub use jobs::Job;
 pub use keys::{ApiKey, ApiKeyInfo, NewApiKey};
 pub use ledger::{Bill, Charge, ChargeTotal, Count, CountRow, NewBill, BILL_RETENTION_MS};
+pub use legacy_apps::LegacyApp;
 pub use merchants::Merchant;
 pub use purge::PurgeReport;
 pub use registry::RegistryIdentity;

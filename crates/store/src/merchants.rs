@@ -1,9 +1,7 @@
 //! E-ID merchants (FaceID "MerchantId"): per-app configuration of an eid flow.
 
 use crate::configs::{ConfigRecord, MERCHANTS};
-use crate::db::with_pool;
-use crate::error::{is_foreign_key_violation, is_unique_violation, StoreError, StoreResult};
-use crate::ids::{now_ms, random_upper_alphanumeric};
+use crate::error::StoreResult;
 use crate::store::Store;
 
 /// FaceID merchant ids look like `0NSJ` followed by upper-case alphanumerics.
@@ -36,8 +34,7 @@ impl From<ConfigRecord> for Merchant {
 }
 
 impl Store {
-    /// Creates a merchant with a fresh random id (unique: the primary key
-    /// rejects a collision and we draw again).
+    /// Creates a merchant with a fresh random id.
     pub async fn create_merchant(
         &self,
         app_id: &str,
@@ -45,36 +42,16 @@ impl Store {
         config: &serde_json::Value,
         status: &str,
     ) -> StoreResult<String> {
-        let now = now_ms();
-        let config_text = config.to_string();
-        let insert = MERCHANTS.insert_sql();
-        for _ in 0..5 {
-            let merchant_id = format!(
-                "{MERCHANT_ID_PREFIX}{}",
-                random_upper_alphanumeric(MERCHANT_ID_RANDOM_LEN)
-            );
-            let inserted = with_pool!(self.db(), |pool| sqlx::query(&insert)
-                .bind(&merchant_id)
-                .bind(app_id)
-                .bind(name)
-                .bind(&config_text)
-                .bind(status)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|_| ()));
-            match inserted {
-                Ok(_) => return Ok(merchant_id),
-                Err(e) if is_unique_violation(&e) => continue,
-                Err(e) if is_foreign_key_violation(&e) => {
-                    return Err(StoreError::not_found("app", app_id))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(StoreError::Conflict(
-            "could not allocate a unique merchant id".into(),
-        ))
+        self.create_config_record(
+            MERCHANTS,
+            MERCHANT_ID_PREFIX,
+            MERCHANT_ID_RANDOM_LEN,
+            app_id,
+            name,
+            config,
+            status,
+        )
+        .await
     }
 
     pub async fn merchant(&self, merchant_id: &str) -> StoreResult<Option<Merchant>> {

@@ -20,7 +20,6 @@ use heshen_core::BizToken;
 use heshen_service::attempts::{self, Progress};
 use heshen_service::capture::{self, CardProblem, IdentityRefusal};
 use heshen_service::flows::{self, StoredFlow};
-use heshen_service::state::RuleEntry;
 use heshen_service::ServiceError;
 use heshen_vision::liveness::flash;
 use heshen_vision::ocr::CardSide;
@@ -37,6 +36,18 @@ pub struct LangQuery {
 pub struct StartQuery {
     token: Option<String>,
     lang: Option<String>,
+    /// `1` when a mini-program opens the flow in its web-view (docs/miniprogram.md).
+    mp: Option<String>,
+}
+
+/// WeChat's web-view says so in its User-Agent (`miniProgram`), whether or not the
+/// mini-program asked with `mp=1`.
+fn in_mini_program(query: &StartQuery, headers: &HeaderMap) -> bool {
+    query.mp.as_deref() == Some("1")
+        || headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.contains("miniProgram"))
 }
 
 /// The language of a request, and the cookie that keeps a `?lang=` choice.
@@ -140,7 +151,11 @@ fn service_problem(lang: Lang, token: &str, err: &ServiceError) -> Response {
 }
 
 /// The flow and rule a page works on; anything else is the problem page.
-async fn open(web: &Web, raw_token: &str, lang: Lang) -> Result<(StoredFlow, RuleEntry), Response> {
+async fn open(
+    web: &Web,
+    raw_token: &str,
+    lang: Lang,
+) -> Result<(StoredFlow, RuleConfig), Response> {
     if BizToken::parse(raw_token).is_none() {
         return Err(service_problem(
             lang,
@@ -148,7 +163,7 @@ async fn open(web: &Web, raw_token: &str, lang: Lang) -> Result<(StoredFlow, Rul
             &ServiceError::FlowNotFound,
         ));
     }
-    let stored = flows::load(&web.state, raw_token, FlowKind::Detect)
+    let stored = flows::load(&web.state, raw_token, flows::ANY_KIND)
         .await
         .map_err(|e| service_problem(lang, raw_token, &e))?
         .ok_or_else(|| service_problem(lang, raw_token, &ServiceError::FlowNotFound))?;
@@ -167,9 +182,7 @@ async fn open(web: &Web, raw_token: &str, lang: Lang) -> Result<(StoredFlow, Rul
             &ServiceError::Refused(codes::TOKEN_EXPIRED),
         ));
     }
-    let rule = web
-        .state
-        .rule(&stored.scope_id)
+    let rule = flows::page_rule(&web.state, &stored)
         .await
         .map_err(|e| service_problem(lang, raw_token, &e))?
         .ok_or_else(|| {
@@ -204,7 +217,7 @@ pub struct FlowPage {
     speech: Speech,
     token: String,
     stored: StoredFlow,
-    rule: RuleEntry,
+    rule: RuleConfig,
 }
 
 impl FromRequestParts<Web> for FlowPage {
@@ -262,6 +275,7 @@ pub async fn start(
 ) -> Response {
     let speech = Speech::of(query.lang.as_deref(), &headers);
     let lang = speech.lang;
+    let mini_program = in_mini_program(&query, &headers);
     let token = query.token.unwrap_or_default();
     let (stored, rule) = match open(&web, &token, lang).await {
         Ok(found) => found,
@@ -274,12 +288,13 @@ pub async fn start(
             &ServiceError::Refused(codes::ALREADY_COMPLETED),
         ));
     }
-    let started = flows::update(&web.state, &token, FlowKind::Detect, |flow, now| {
+    let started = flows::update(&web.state, &token, flows::ANY_KIND, |flow, now| {
+        flow.in_mini_program |= mini_program;
         flow.start(now)
     })
     .await;
     let response = match started {
-        Ok(((), stored)) => go(&token, step_of(&stored, &rule.config)),
+        Ok(((), stored)) => go(&token, step_of(&stored, &rule)),
         Err(err) => service_problem(lang, &token, &err),
     };
     speech.finish(response)
@@ -303,9 +318,9 @@ pub async fn consent_page(page: FlowPage) -> Response {
         stored,
         rule,
     } = page;
-    let response = match elsewhere(&token, &stored, &rule.config, "consent") {
+    let response = match elsewhere(&token, &stored, &rule, "consent") {
         Some(away) if stored.flow.consented_at_ms.is_some() => away,
-        _ => consent(speech.lang, &token, &stored, &rule.config, false),
+        _ => consent(speech.lang, &token, &stored, &rule, false),
     };
     speech.finish(response)
 }
@@ -328,6 +343,7 @@ fn consent(
             c: chrome(lang, stored, rule, "consent", 1),
             base,
             missing,
+            eid: stored.flow.kind == FlowKind::Eid,
         },
     )
 }
@@ -349,14 +365,14 @@ pub async fn consent_submit(
         Err(page) => return page,
     };
     if form.agree.as_deref() != Some("yes") {
-        return consent(lang, &token, &stored, &rule.config, true);
+        return consent(lang, &token, &stored, &rule, true);
     }
-    match flows::update(&web.state, &token, FlowKind::Detect, |flow, now| {
+    match flows::update(&web.state, &token, flows::ANY_KIND, |flow, now| {
         flow.consent(now)
     })
     .await
     {
-        Ok(((), stored)) => go(&token, step_of(&stored, &rule.config)),
+        Ok(((), stored)) => go(&token, step_of(&stored, &rule)),
         Err(err) => service_problem(lang, &token, &err),
     }
 }
@@ -374,13 +390,14 @@ pub async fn document(Path((_, name)): Path<(String, String)>, page: FlowPage) -
         "agreement" => (t.doc_agreement, t.agreement_body),
         "privacy" => (t.doc_privacy, t.privacy_body),
         "authorisation" => (t.doc_authorisation, t.authorisation_body),
+        "eid" if stored.flow.kind == FlowKind::Eid => (t.doc_eid, t.eid_body),
         _ => return speech.finish(go(&token, "consent")),
     };
     let base = base(&token);
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::Doc {
-            c: chrome(lang, &stored, &rule.config, &format!("doc/{name}"), 1),
+            c: chrome(lang, &stored, &rule, &format!("doc/{name}"), 1),
             base,
             heading,
             paragraphs,
@@ -429,9 +446,9 @@ pub async fn identity(page: FlowPage) -> Response {
         stored,
         rule,
     } = page;
-    let response = match elsewhere(&token, &stored, &rule.config, "identity") {
+    let response = match elsewhere(&token, &stored, &rule, "identity") {
         Some(away) => away,
-        None => identity_page(speech.lang, &token, &stored, &rule.config, None, ""),
+        None => identity_page(speech.lang, &token, &stored, &rule, None, ""),
     };
     speech.finish(response)
 }
@@ -454,11 +471,11 @@ pub async fn identity_submit(
         Ok(found) => found,
         Err(page) => return page,
     };
-    if let Some(away) = elsewhere(&token, &stored, &rule.config, "identity") {
+    if let Some(away) = elsewhere(&token, &stored, &rule, "identity") {
         return away;
     }
     let id_card = form.id_card.trim().to_ascii_uppercase();
-    match capture::confirm(&web.state, &token, &rule.config, &form.name, &id_card).await {
+    match capture::confirm(&web.state, &token, &rule, &form.name, &id_card).await {
         Ok(Ok(())) => go(&token, "liveness"),
         Ok(Err(refusal)) => {
             let error = match refusal {
@@ -472,7 +489,7 @@ pub async fn identity_submit(
                 lang,
                 &token,
                 &stored,
-                &rule.config,
+                &rule,
                 Some((&form.name, &id_card)),
                 error,
             )
@@ -548,7 +565,7 @@ pub async fn card_upload(
         Ok(found) => found,
         Err(_) => return json_service_error(&ServiceError::FlowNotFound),
     };
-    if step_of(&stored, &rule.config) != "identity" {
+    if step_of(&stored, &rule) != "identity" {
         return json_error(
             StatusCode::CONFLICT,
             &codes::INVALID_BUSINESS_REQUEST.code.to_string(),
@@ -685,11 +702,11 @@ pub async fn liveness(State(web): State<Web>, page: FlowPage) -> Response {
         rule,
     } = page;
     let lang = speech.lang;
-    if let Some(away) = elsewhere(&token, &stored, &rule.config, "liveness") {
+    if let Some(away) = elsewhere(&token, &stored, &rule, "liveness") {
         return speech.finish(away);
     }
-    let response = match attempts::issue_challenge(&web.state, &token, &rule.config).await {
-        Ok(challenge) => liveness_page(lang, &token, &stored, &rule.config, &challenge),
+    let response = match attempts::issue_challenge(&web.state, &token, &rule).await {
+        Ok(challenge) => liveness_page(lang, &token, &stored, &rule, &challenge),
         Err(err) => service_problem(lang, &token, &err),
     };
     speech.finish(response)
@@ -717,11 +734,11 @@ pub async fn leave(page: FlowPage) -> Response {
     if stored.flow.stage == Stage::Finished {
         return speech.finish(go(&token, "result"));
     }
-    let back = back_to_integrator(&stored, &token);
+    let back = way_back(&stored, &token);
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::Left {
-            c: chrome(lang, &stored, &rule.config, "leave", 0),
+            c: chrome(lang, &stored, &rule, "leave", 0),
             back,
         },
     ))
@@ -797,7 +814,7 @@ pub async fn processing(page: FlowPage) -> Response {
         rule,
     } = page;
     let lang = speech.lang;
-    let step = step_of(&stored, &rule.config);
+    let step = step_of(&stored, &rule);
     if step != "processing" {
         // Judged already (or nothing uploaded): the result, or the next recording.
         let target = if stored.flow.attempts.is_empty() {
@@ -811,7 +828,7 @@ pub async fn processing(page: FlowPage) -> Response {
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::Processing {
-            c: chrome(lang, &stored, &rule.config, "processing", 3),
+            c: chrome(lang, &stored, &rule, "processing", 3),
             base,
         },
     ))
@@ -822,7 +839,7 @@ pub async fn status(State(web): State<Web>, Path(token): Path<String>) -> Respon
     if BizToken::parse(&token).is_none() {
         return json_service_error(&ServiceError::FlowNotFound);
     }
-    match flows::load(&web.state, &token, FlowKind::Detect).await {
+    match flows::load(&web.state, &token, flows::ANY_KIND).await {
         Ok(Some(stored)) => {
             let body = match attempts::progress(&stored) {
                 Progress::Judging => json!({"state": "judging"}),
@@ -855,7 +872,7 @@ pub async fn result(page: FlowPage) -> Response {
     let finished = flow.stage == Stage::Finished;
     let last = flow.final_attempt();
     if !finished && last.is_none() {
-        return speech.finish(go(&token, step_of(&stored, &rule.config)));
+        return speech.finish(go(&token, step_of(&stored, &rule)));
     }
     let code = match (flow.outcome, last) {
         (Some(outcome), _) => outcome.code,
@@ -864,9 +881,9 @@ pub async fn result(page: FlowPage) -> Response {
     };
     let passed = code == 0;
     let copy = if passed {
-        &rule.config.success_copy
+        &rule.success_copy
     } else {
-        &rule.config.failure_copy
+        &rule.failure_copy
     };
     let message = if !copy.is_empty() {
         copy.clone()
@@ -879,14 +896,14 @@ pub async fn result(page: FlowPage) -> Response {
     speech.finish(pages::html(
         StatusCode::OK,
         &pages::ResultPage {
-            c: chrome(lang, &stored, &rule.config, "result", 4),
+            c: chrome(lang, &stored, &rule, "result", 4),
             base,
             code,
             passed,
             message,
             can_retry: !finished && flow.attempts_left() > 0,
             finished,
-            has_redirect: flow.request.redirect_url.is_some(),
+            has_redirect: flow.request.redirect_url.is_some() || flow.in_mini_program,
             parent_origin: framing(&stored).unwrap_or_default(),
             token: token.clone(),
         },
@@ -905,12 +922,21 @@ pub async fn continue_to_integrator(
         Err(page) => return page,
     };
     if stored.flow.stage != Stage::Finished {
-        return go(&token, step_of(&stored, &rule.config));
+        return go(&token, step_of(&stored, &rule));
     }
-    match back_to_integrator(&stored, &token) {
+    match way_back(&stored, &token) {
         Some(target) => Redirect::to(&target).into_response(),
         None => go(&token, "result"),
     }
+}
+
+/// Where the person goes when the flow ends or they leave it: back into the mini-program
+/// that hosts the flow, or to the integrator's RedirectUrl; `None` when neither.
+fn way_back(stored: &StoredFlow, token: &str) -> Option<String> {
+    if stored.flow.in_mini_program {
+        return Some(crate::miniprogram::return_path(&stored.flow, token));
+    }
+    back_to_integrator(stored, token)
 }
 
 /// DetectAuth's `RedirectUrl` with `token=<BizToken>` added to its query, as FaceID sends the
@@ -937,6 +963,7 @@ pub(crate) fn preview(lang: Lang, rule: &RuleConfig, page: &str) -> Option<Respo
                 c: chrome(1),
                 base,
                 missing: false,
+                eid: false,
             },
         ),
         "identity" => pages::html(

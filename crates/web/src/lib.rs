@@ -7,6 +7,7 @@ mod assets;
 pub mod console;
 pub mod h5;
 pub mod i18n;
+pub mod miniprogram;
 mod pages;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -73,6 +74,10 @@ fn h5_router(web: Web) -> Router {
     let card_limit = web.config.max_card_bytes;
     Router::new()
         .route("/h5/start", get(h5::start))
+        .route("/eid/start", get(h5::start))
+        .route("/mp/v1/tokens/{token}", get(miniprogram::token_status))
+        .route("/mp/v1/return", get(miniprogram::return_page))
+        .route("/mp/v1/legacy/auth", post(miniprogram::legacy_auth))
         .route("/h5/assets/{file}", get(assets::serve))
         .route("/sdk/heshen.js", get(assets::sdk))
         .route(

@@ -55,7 +55,8 @@ pages!(
     Processing,
     ResultPage,
     Problem,
-    Left
+    Left,
+    MiniProgramReturn
 );
 
 #[derive(Template)]
@@ -64,6 +65,8 @@ pub struct Consent {
     pub c: Chrome,
     pub base: String,
     pub missing: bool,
+    /// An eID flow also shows the eID service terms.
+    pub eid: bool,
 }
 
 #[derive(Template)]
@@ -187,4 +190,11 @@ pub fn html(status: StatusCode, page: &impl Page) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "page unavailable").into_response()
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "mp_return.html")]
+pub struct MiniProgramReturn {
+    pub c: Chrome,
+    pub done: bool,
 }

@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod bench_liveness;
 pub mod keys;
+pub mod legacy;
 pub mod merchants;
 pub mod rules;
 pub mod serve;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod people;
 
 use heshen::app::Application;
 use heshen::bootstrap;
@@ -167,6 +168,7 @@ fn passing_outcome(best_frame: &str) -> AttemptOutcome {
         sim: Some(93.47),
         liveness_mode: 2,
         action_sequence: Some("1,2".into()),
+        read_digits: None,
         best_frame: Some(best_frame.into()),
         extra_frames: vec![],
         video: None,

@@ -1,13 +1,13 @@
 //! Apps and their API keys.
 
 use super::access::{CsrfForm, Ctx};
-use super::views::{self, when, AppRow, KeyRow, MerchantRow, RuleRow, SecretRow};
+use super::views::{self, when, AppRow, KeyRow, LegacyRow, MerchantRow, RuleRow, SecretRow};
 use super::{render, see};
 use crate::Web;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use heshen_core::rule::LivenessKind;
+use heshen_core::rule::{IdentitySource, LegacyConfig, LivenessKind};
 use heshen_service::console::Permission;
 use heshen_service::manage::NewApiKey;
 use heshen_service::{manage, ServiceError};
@@ -75,6 +75,14 @@ pub async fn overview(State(web): State<Web>, ctx: Ctx, Path(app_id): Path<Strin
     } else {
         Vec::new()
     };
+    let legacy_apps = if may_keys {
+        match manage::list_legacy_apps(&web.state, operator, &app_id).await {
+            Ok(apps) => apps,
+            Err(err) => return ctx.fail(err),
+        }
+    } else {
+        Vec::new()
+    };
     let rules = match manage::list_rules(&web.state, operator, &app_id).await {
         Ok(rules) => rules,
         Err(err) => return ctx.fail(err),
@@ -89,6 +97,23 @@ pub async fn overview(State(web): State<Web>, ctx: Ctx, Path(app_id): Path<Strin
         &views::AppPage {
             f: ctx.frame(&app.name),
             app_id: app.app_id,
+            legacy_apps: legacy_apps
+                .into_iter()
+                .map(|a| {
+                    let config: LegacyConfig = serde_json::from_value(a.config).unwrap_or_default();
+                    LegacyRow {
+                        legacy_app_id: a.legacy_app_id,
+                        name: a.name,
+                        active: a.status == "approved",
+                        identity: if config.identity_source == IdentitySource::Manual {
+                            w.legacy_identity_manual
+                        } else {
+                            w.legacy_identity_ocr
+                        },
+                        liveness: super::rules::liveness_name(w, config.liveness),
+                    }
+                })
+                .collect(),
             merchants: merchants
                 .into_iter()
                 .map(|m| {
@@ -106,6 +131,7 @@ pub async fn overview(State(web): State<Web>, ctx: Ctx, Path(app_id): Path<Strin
                 })
                 .collect(),
             liveness: super::rules::liveness_choices(w, LivenessKind::Action),
+            legacy_liveness: super::rules::liveness_choices(w, LivenessKind::Digits),
             may_keys,
             may_edit_rules: operator.may(Permission::EditRules),
             keys: keys

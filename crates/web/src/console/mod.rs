@@ -11,6 +11,7 @@ mod access;
 mod apps;
 mod audit_pages;
 mod charts;
+mod legacy;
 mod merchants;
 mod records;
 mod reports;
@@ -99,6 +100,11 @@ pub fn router(web: Web) -> Router {
         .route(
             "/console/apps/{app}/rules/{rule}/v/{rev}/review",
             post(rules::review),
+        )
+        .route("/console/apps/{app}/legacy", post(legacy::create))
+        .route(
+            "/console/apps/{app}/legacy/{legacy}/disable",
+            post(legacy::disable),
         )
         .route("/console/apps/{app}/merchants", post(merchants::apply))
         .route(

@@ -163,11 +163,22 @@ pub struct MerchantPage {
     pub may_key: bool,
 }
 
+/// A legacy protocol appid (seed 003) on its app's page.
+pub struct LegacyRow {
+    pub legacy_app_id: String,
+    pub name: String,
+    pub active: bool,
+    pub identity: &'static str,
+    pub liveness: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "console/app.html")]
 pub struct AppPage {
     pub f: Frame,
     pub app_id: String,
+    pub legacy_apps: Vec<LegacyRow>,
+    pub legacy_liveness: Vec<Choice>,
     pub merchants: Vec<MerchantRow>,
     pub liveness: Vec<Choice>,
     pub may_keys: bool,
