@@ -186,3 +186,60 @@ fn openapi_document_describes_every_action_heshen_performs() {
     let text = &document["components"]["schemas"]["DetectInfoText"]["properties"];
     assert!(text["UseIDType"].is_object() && text["LivenessDetail"].is_object());
 }
+
+#[test]
+fn legacy_appids_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (ok, out, err) = heshen(data, &["legacy", "create", "--name", "old mini", "--json"]);
+    assert!(ok, "{err}");
+    let created = json(&out);
+    let app_id = created["AppId"].as_str().unwrap().to_string();
+    let secret = created["SecretKey"].as_str().unwrap();
+    assert!(app_id.starts_with("TIDA"), "{app_id}");
+    assert_eq!(secret.len(), 32);
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let (ok, out, _) = heshen(data, &["legacy", "list"]);
+    assert!(ok);
+    let listed = json(&out);
+    assert_eq!(listed[0]["AppId"], app_id.as_str());
+    assert_eq!(listed[0]["Status"], "approved");
+    assert!(!out.contains(secret), "the secret key is shown once");
+
+    let (ok, _, err) = heshen(
+        data,
+        &[
+            "legacy",
+            "create",
+            "--name",
+            "x",
+            "--legacy-config",
+            r#"{"max_attempts":0}"#,
+        ],
+    );
+    assert!(!ok, "an unusable configuration is refused");
+    assert!(err.contains("attempt"), "{err}");
+    let (ok, _, err) = heshen(
+        data,
+        &[
+            "legacy",
+            "create",
+            "--name",
+            "x",
+            "--legacy-config",
+            r#"{"colour":"red"}"#,
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("not valid"), "{err}");
+
+    let (ok, out, err) = heshen(data, &["legacy", "disable", &app_id]);
+    assert!(ok, "{err}");
+    assert!(out.contains("disabled"));
+    let (_, out, _) = heshen(data, &["legacy", "list"]);
+    assert_eq!(json(&out)[0]["Status"], "disabled");
+    let (ok, _, err) = heshen(data, &["legacy", "disable", "TIDANOSUCH"]);
+    assert!(!ok);
+    assert!(err.contains("no legacy appid"), "{err}");
+}

@@ -6,7 +6,7 @@
 mod common;
 
 use common::browser::repo_root;
-use common::people::{server_with_people, testdata, FILMED_ID, FILMED_NAME};
+use common::people::{ffmpeg, server_with_people, testdata, FILMED_ID, FILMED_NAME};
 use heshen_core::flow::{Flow, FlowKind, FlowRequest, FlowSettings};
 use heshen_core::rule::{
     CompareSource, IdentitySource, LegacyConfig, LivenessKind, MerchantConfig, RuleConfig,
@@ -84,6 +84,30 @@ async fn the_mini_program_sdks_verify_return_and_refuse_bad_tokens_against_the_s
         .await
         .unwrap();
 
+    // Each suite that completes a flow films the person anew: the same bytes twice are a replay.
+    let source = testdata("videos/carphone_pristine.mp4");
+    let takes = ["legacy", "mp_ecard_sdk", "verify_mpsdk"]
+        .iter()
+        .enumerate()
+        .map(|(i, suite)| {
+            let take = work.path().join(format!("{suite}.mp4"));
+            let start = format!("0.{i}");
+            ffmpeg(&[
+                "-ss",
+                &start,
+                "-i",
+                source.to_str().unwrap(),
+                "-an",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                take.to_str().unwrap(),
+            ]);
+            format!("{suite}={}", take.display())
+        })
+        .collect::<Vec<_>>()
+        .join(",");
     let node_tests = repo_root().join("sdk/miniprogram/test");
     assert!(node_tests.is_dir(), "sdk/miniprogram/test is missing");
     let tests_dir = node_tests.clone();
@@ -96,12 +120,7 @@ async fn the_mini_program_sdks_verify_return_and_refuse_bad_tokens_against_the_s
         ("HESHEN_MERCHANT_ID", merchant_id),
         ("HESHEN_PERSON_ID", FILMED_ID.to_string()),
         ("HESHEN_PERSON_NAME", FILMED_NAME.to_string()),
-        (
-            "HESHEN_VIDEO",
-            testdata("videos/carphone_pristine.mp4")
-                .display()
-                .to_string(),
-        ),
+        ("HESHEN_VIDEOS", takes),
         ("HESHEN_EXPIRED_TOKEN", expired.to_string()),
         ("HESHEN_LEGACY_APPID", legacy_id),
         ("HESHEN_LEGACY_SECRET", legacy_secret),

@@ -57,6 +57,7 @@ on_both_backends!(
     registry_identities_are_sealed_and_found_by_id_number,
     jobs_are_claimed_once_leased_retried_and_erased_with_their_flow,
     counts_and_bills_are_written_with_their_flow_and_outlive_its_purge,
+    legacy_appids_are_configured_per_app_and_their_flows_are_a_kind_of_their_own,
 );
 
 const NOW: i64 = 1_750_000_000_000;
@@ -105,6 +106,128 @@ async fn unsupported_urls_are_configuration_errors() {
         Store::open(config(&sqlite_url, "relative/dir")).await,
         Err(StoreError::Config(_))
     ));
+}
+
+async fn legacy_appids_are_configured_per_app_and_their_flows_are_a_kind_of_their_own(
+    env: TestEnv,
+) {
+    let store = store_with_app(&env).await;
+    let id = store
+        .create_legacy_app("app1", "mini", &json!({"liveness": "silent"}), "approved")
+        .await
+        .unwrap();
+    assert!(id.starts_with("TIDA") && id.len() == 16, "{id}");
+    assert!(matches!(
+        store
+            .create_legacy_app("nope", "x", &json!({}), "approved")
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let app = store.legacy_app(&id).await.unwrap().unwrap();
+    assert_eq!((app.app_id.as_str(), app.name.as_str()), ("app1", "mini"));
+    assert_eq!(app.config["liveness"], "silent");
+    assert_eq!(store.list_legacy_apps(Some("app1")).await.unwrap().len(), 1);
+    assert!(store
+        .list_legacy_apps(Some("app2"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .update_legacy_app(&id, "mini", &app.config, "disabled")
+        .await
+        .unwrap());
+    assert_eq!(
+        store.legacy_app(&id).await.unwrap().unwrap().status,
+        "disabled"
+    );
+    assert!(!store
+        .update_legacy_app("TIDAMISSING", "x", &json!({}), "disabled")
+        .await
+        .unwrap());
+
+    let flow = NewFlow {
+        kind: FlowKind::Legacy,
+        ..new_flow("legacy-1", &id, NOW, NOW + DAY, b"{}")
+    };
+    store.insert_flow(flow).await.unwrap();
+    assert_eq!(
+        store.flow("legacy-1").await.unwrap().unwrap().kind,
+        FlowKind::Legacy
+    );
+    store.close().await;
+}
+
+/// Migration 0008 rebuilds SQLite's flows table to widen its kind check: every row, sealed
+/// payload, version and result code must come through it.
+#[tokio::test]
+async fn the_sqlite_flows_rebuild_keeps_every_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("heshen.db").display()
+    );
+    let config = heshen_store::StoreConfig {
+        database_url: url.clone(),
+        media_url: url::Url::from_directory_path(dir.path().join("media"))
+            .unwrap()
+            .to_string(),
+        master_key: [3; 32],
+    };
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 8)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    pool.close().await;
+
+    let store = Store::open(config.clone()).await.unwrap();
+    store.ensure_app("app1", "First app").await.unwrap();
+    for i in 0..3 {
+        store
+            .insert_flow(new_flow(
+                &format!("old-{i}"),
+                "rule",
+                NOW + i,
+                NOW + DAY,
+                b"{\"old\":1}",
+            ))
+            .await
+            .unwrap();
+    }
+    let finished = FlowUpdate {
+        status: "finished".into(),
+        payload: b"{\"done\":1}".to_vec(),
+        finished_at: Some(NOW + 5),
+        retain_until: NOW + 2 * DAY,
+        result_code: Some(2016),
+        counts: Vec::new(),
+        charges: Vec::new(),
+    };
+    assert!(store.update_flow("old-1", 1, finished).await.unwrap());
+    store.close().await;
+
+    let store = Store::open(config).await.unwrap();
+    store.migrate().await.unwrap();
+    for i in 0..3 {
+        let record = store.flow(&format!("old-{i}")).await.unwrap().unwrap();
+        assert_eq!(record.kind, FlowKind::Detect);
+        assert_eq!(record.created_at, NOW + i);
+    }
+    let updated = store.flow("old-1").await.unwrap().unwrap();
+    assert_eq!(updated.payload, b"{\"done\":1}");
+    assert_eq!((updated.version, updated.finished_at), (2, Some(NOW + 5)));
+    let search = FlowSearch {
+        result: Some(ResultFilter::Code(2016)),
+        ..FlowSearch::default()
+    };
+    let found = store.search_flows("app1", &search, 10).await.unwrap();
+    assert_eq!(found.len(), 1, "result codes came through");
+    store.close().await;
 }
 
 fn new_flow(

@@ -17,7 +17,7 @@ const REQUIRED = [
   'HESHEN_MERCHANT_ID',
   'HESHEN_PERSON_ID',
   'HESHEN_PERSON_NAME',
-  'HESHEN_VIDEO',
+  'HESHEN_VIDEOS',
   'HESHEN_EXPIRED_TOKEN',
   'HESHEN_LEGACY_APPID',
   'HESHEN_LEGACY_SECRET',
@@ -36,7 +36,16 @@ function env() {
   }
   const e = Object.fromEntries(REQUIRED.map((k) => [k, process.env[k]]));
   e.HESHEN_URL = e.HESHEN_URL.replace(/\/+$/, '');
-  if (!fs.existsSync(e.HESHEN_VIDEO)) throw new Error(`HESHEN_VIDEO=${e.HESHEN_VIDEO} does not exist`);
+  // One take per suite: heshen refuses a recording it has judged before as a replay, so each
+  // completed flow films the person anew. HESHEN_VIDEOS is `suite=path,suite=path,…`.
+  const takes = Object.fromEntries(
+    e.HESHEN_VIDEOS.split(',').map((pair) => pair.split('=')).filter((kv) => kv.length === 2),
+  );
+  e.video = (suite) => {
+    const take = takes[suite];
+    if (!take || !fs.existsSync(take)) throw new Error(`HESHEN_VIDEOS has no recording for ${suite}: ${e.HESHEN_VIDEOS}`);
+    return take;
+  };
   return e;
 }
 

@@ -43,7 +43,7 @@ test('legacy: the person completes the flow; back with {token, errCode: "0"}; th
   assert.equal(verifier.stack[0].route, 'page/component/pages/index/index');
   assert.equal(verifier.top().route, 'pages/webview/webview', `the signature was accepted: ${JSON.stringify(g.returns)}`);
   const { returnUrl, visited } = await person.complete(apps.webViewOf(world, verifier), {
-    video: e.HESHEN_VIDEO,
+    video: e.video('legacy'),
     identity: backend.identity(),
   });
   await world.idle();

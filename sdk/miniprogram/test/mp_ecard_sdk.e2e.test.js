@@ -60,7 +60,7 @@ test('mp_ecard_sdk: the person completes the flow in the verifier; callback once
   assert.equal(verifier.stack[0].route, 'pages/authPage/auth');
   assert.equal(verifier.top().route, 'pages/webview/webview');
 
-  const { returnUrl, visited } = await person.complete(apps.webViewOf(world, verifier), { video: e.HESHEN_VIDEO });
+  const { returnUrl, visited } = await person.complete(apps.webViewOf(world, verifier), { video: e.video('mp_ecard_sdk') });
   await world.idle();
   assert.match(returnUrl, /verifyDone=1/, visited.join(' → '));
   assert.equal(world.foreground, app, 'navigateBackMiniProgram returned to the integrator');

@@ -56,7 +56,7 @@ async function pollJudging(webView, base, { timeoutMs }) {
     const status = res.json();
     if (status.state === 'finished') return status;
     if (status.state === 'recording') {
-      throw new Error(`the recording was judged a failure (${JSON.stringify(status)}); HESHEN_VIDEO must pass silent liveness`);
+      throw new Error(`the recording was judged a failure (${JSON.stringify(status)}); each take in HESHEN_VIDEOS must pass silent liveness`);
     }
     if (Date.now() > until) throw new Error(`still judging after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 400));

@@ -41,7 +41,7 @@ test('verify_mpsdk: the person completes the flow; success once; the backend pul
   const view = apps.webViewOf(world, app);
   assert.ok(view, 'the SDK page hosts the flow in a web-view');
   assert.match(view.src, /[?&]mp=1(&|$)/, 'the Url of GET /mp/v1/tokens marks mini-program mode');
-  const { returnUrl, visited } = await person.complete(view, { video: e.HESHEN_VIDEO });
+  const { returnUrl, visited } = await person.complete(view, { video: e.video('verify_mpsdk') });
   await world.idle();
   assert.match(returnUrl, /\/mp\/v1\/return\?.*verifyDone=1/, visited.join(' → '));
   assert.deepEqual(home.successes, [{ token, verifyDone: true }]);
