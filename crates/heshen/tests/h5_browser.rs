@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::browser::{self, repo_root, run_driver};
+use common::browser::{self, run_driver};
 use common::people::{
-    ffmpeg, frame_of, models_dir, server_with_people, testdata, FILMED_ID, FILMED_NAME, OTHER_ID,
-    OTHER_NAME,
+    ffmpeg, server_with_people, testdata, FILMED_ID, FILMED_NAME, OTHER_ID, OTHER_NAME,
 };
 use common::Server;
 use heshen_core::rule::{CompareSource, IdentitySource, LivenessKind, MerchantConfig, RuleConfig};
