@@ -33,6 +33,8 @@ export async function launch(plan, { denyCamera = false, audio = null, viewport,
     deviceScaleFactor: mobile ? 2 : 1,
     locale: lang,
     extraHTTPHeaders: { 'Accept-Language': lang },
+    // A plan may pose as another browser, e.g. WeChat's mini-program web-view.
+    ...(plan.userAgent ? { userAgent: plan.userAgent } : {}),
   });
   const close = async () => {
     await context.close();

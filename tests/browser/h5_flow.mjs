@@ -5,7 +5,7 @@
 //
 // Plan: { startUrl, video, audio?, screenshots, name, lang, viewport: {width, height, mobile},
 //         identity?: { cardFront?, cardBack?, name?, idCard? }, redirectPrefix?,
-//         tamper?: "reuse-challenge", leaveFlash?: true }
+//         tamper?: "reuse-challenge", leaveFlash?: true, userAgent? }
 // Prints one JSON line: { code, finalUrl, pages: [...], ... } or { error }.
 import { launch, screenshots, testid } from './common.mjs';
 
@@ -137,8 +137,14 @@ async function main() {
   const next = page.locator(`a${testid('result-continue')}`);
   if (await next.count()) {
     await next.click();
-    await page.waitForURL((u) => !u.href.startsWith(origin), { timeout: 30_000 });
+    // Off to the integrator, or, in a mini-program's web-view, to the page it returns at.
+    await page.waitForURL((u) => !u.href.startsWith(origin) || u.pathname === '/mp/v1/return', { timeout: 30_000 });
     report.finalUrl = page.url();
+    if (new URL(report.finalUrl).pathname === '/mp/v1/return') {
+      await page.locator(testid('mp-return')).waitFor();
+      await shot(page, 'mp-return');
+      report.mpReturnDone = await page.locator(testid('mp-return')).getAttribute('data-verify-done');
+    }
   }
   report.consoleErrors = consoleErrors;
   report.thirdParty = thirdParty;

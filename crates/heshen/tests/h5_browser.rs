@@ -496,6 +496,9 @@ async fn the_overlay_tells_the_integrators_page_how_the_flow_ended() {
     server.stop().await;
 }
 
+/// What WeChat's web-view in a mini-program says it is (Android, base library 3.x).
+const WECHAT_WEB_VIEW: &str = "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160027 MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64 miniProgram/wx0000000000000000";
+
 /// The eID flow behind GetEidToken's Url, in the browser, for two merchants: the merchant
 /// learns a pseudonym of the person that is its own, and the identity only its key opens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -542,6 +545,32 @@ async fn an_eid_flow_verifies_and_its_eid_code_is_the_merchants_own() {
         assert_eq!(result["Text"]["ErrCode"], 0, "{result:#}");
         infos.push((merchant.clone(), result["EidInfo"].clone()));
     }
+    // In WeChat's mini-program web-view (known by its User-Agent) the flow ends on the page
+    // the verification mini-program returns at, not at the RedirectUrl.
+    let issued = python_sdk(
+        &server,
+        "GetEidToken",
+        json!({"MerchantId": shop, "IdCard": FILMED_ID, "Name": FILMED_NAME,
+               "RedirectUrl": redirect, "Config": {"InputType": "4"}}),
+    );
+    let token = issued["EidToken"].as_str().unwrap();
+    let mut walk = plan(
+        "eid-zh-phone-mini-program",
+        issued["Url"].as_str().unwrap(),
+        &feed,
+        "zh-CN",
+        PHONE,
+        &redirect,
+    );
+    walk["userAgent"] = json!(WECHAT_WEB_VIEW);
+    let report = browse(walk).await;
+    assert_eq!(report["code"], 0, "{report:#}");
+    assert_eq!(
+        report["finalUrl"].as_str().unwrap(),
+        format!("{}/mp/v1/return?token={token}&verifyDone=1", server.url)
+    );
+    assert_eq!(report["mpReturnDone"], "1");
+
     let code = |i: usize| infos[i].1["EidCode"].as_str().unwrap().to_string();
     assert_eq!(code(0), code(1), "the same person at the same merchant");
     assert_ne!(code(0), code(2), "another merchant sees another code");

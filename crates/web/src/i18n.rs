@@ -409,6 +409,7 @@ impl Lang {
     pub fn title(self, rule_title: &str) -> &str {
         match (self, rule_title) {
             (Lang::En, "实名核身") => "Identity verification",
+            (Lang::En, "E证通") => "eID",
             _ => rule_title,
         }
     }
