@@ -263,6 +263,7 @@ async fn every_console_route_refuses_without_a_session() {
         "/console/apps/tests/reconciliation.csv".into(),
         "/console/password".into(),
         "/console/security".into(),
+        "/console/sdk/verify_mpsdk.zip".into(),
     ];
     for path in &gets {
         let response = anonymous.get(path).await;

@@ -4,10 +4,11 @@
 
 mod common;
 
+use common::pages::{client, location, upload_path};
 use common::{Server, ID_CARD, NAME};
 use heshen_core::flow::FlowKind;
 use heshen_core::rule::{CompareSource, LivenessKind, RuleConfig};
-use reqwest::header::{CONTENT_TYPE, LOCATION, ORIGIN};
+use reqwest::header::{CONTENT_TYPE, ORIGIN};
 use reqwest::StatusCode;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,27 +27,15 @@ fn video() -> Vec<u8> {
     .unwrap()
 }
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
 /// Uploads the real face video as a recording to `url`.
 async fn send_video(url: impl reqwest::IntoUrl) -> reqwest::Response {
-    browser()
+    client()
         .post(url)
         .header(CONTENT_TYPE, "video/mp4")
         .body(video())
         .send()
         .await
         .unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()[LOCATION].to_str().unwrap().to_string()
 }
 
 async fn silent_rule(server: &Server) -> String {
@@ -81,7 +70,7 @@ async fn to_liveness(server: &Server, token: &str) -> String {
 
 /// Opens the flow and consents; returns the recording URL and the liveness page.
 async fn to_liveness_page(server: &Server, token: &str) -> (String, String) {
-    let http = browser();
+    let http = client();
     let start = http
         .get(format!("{}/h5/start?token={token}", server.url))
         .send()
@@ -104,12 +93,7 @@ async fn to_liveness_page(server: &Server, token: &str) -> (String, String) {
         .text()
         .await
         .unwrap();
-    let upload = page
-        .split("data-upload=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the liveness page names its upload URL")
-        .to_string();
+    let upload = upload_path(&page);
     (format!("{}{upload}", server.url), page)
 }
 
@@ -119,7 +103,7 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     let server = Server::start_with(|s| s.vision = "off".into()).await;
     let rule = silent_rule(&server).await;
     let token = detect(&server, &rule).await;
-    let http = browser();
+    let http = client();
     let url = |path: &str| format!("{}/h5/{token}{path}", server.url);
 
     // Before the flow is opened, its pages are not reachable out of order.
@@ -166,7 +150,7 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     // Declared too large: refused before a byte is read (the server may close while the
     // client still writes, which the client sees as a broken pipe).
     // (Each on a connection of its own: the server closes it after refusing.)
-    let declared = browser()
+    let declared = client()
         .post(&record_url)
         .header(CONTENT_TYPE, "video/webm")
         .body(vec![0u8; 21 * 1024 * 1024])
@@ -177,7 +161,7 @@ async fn pages_send_the_person_to_the_flows_step_and_refuse_bad_input() {
     }
     // Streamed without a length: cut off at the limit, and nothing kept.
     let chunks = (0..22).map(|_| Ok::<_, std::io::Error>(vec![0u8; 1024 * 1024]));
-    let streamed = browser()
+    let streamed = client()
         .post(&record_url)
         .header(CONTENT_TYPE, "video/webm")
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
@@ -296,7 +280,7 @@ async fn a_flash_recording_needs_a_colour_report_that_fits_its_sequence() {
     );
 
     let send = |report: Option<&'static str>| {
-        let mut request = browser()
+        let mut request = client()
             .post(&record_url)
             .header(CONTENT_TYPE, "video/mp4")
             .body(video());
@@ -378,7 +362,7 @@ async fn the_way_out_of_the_flash_check_records_nothing_and_returns_to_the_integ
         .unwrap()
         .biz_token;
     to_liveness(&server, &token).await;
-    let left = browser()
+    let left = client()
         .get(format!("{}/h5/{token}/leave", server.url))
         .send()
         .await

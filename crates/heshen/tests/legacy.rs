@@ -7,12 +7,13 @@
 mod common;
 
 use common::browser::repo_root;
+use common::pages::{client, location, upload_path};
 use common::people::{server_with_people, testdata, FILMED_ID, FILMED_NAME};
 use common::Server;
 use heshen_core::rule::{IdentitySource, LegacyConfig, LivenessKind};
 use heshen_service::admin::Actor;
 use heshen_service::legacy;
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -66,16 +67,8 @@ fn python_pull(
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn pages() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
 async fn entry(server: &Server, signature: &str, uid: &str, app_id: &str) -> Value {
-    pages()
+    client()
         .post(format!("{}/mp/v1/legacy/auth", server.url))
         .json(&json!({"signature": signature, "uid": uid, "appid": app_id}))
         .send()
@@ -86,14 +79,10 @@ async fn entry(server: &Server, signature: &str, uid: &str, app_id: &str) -> Val
         .unwrap()
 }
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()[LOCATION].to_str().unwrap().to_string()
-}
-
 /// What the person does in the verification mini-program's web-view: consent, type who
 /// they are, film their face; returns where the flow sends the web-view at the end.
 async fn verify_in_web_view(server: &Server, start_url: &str, token: &str) -> String {
-    let http = pages();
+    let http = client();
     let start = http.get(start_url).send().await.unwrap();
     assert_eq!(location(&start), format!("/h5/{token}/consent"));
     let base = format!("{}/h5/{token}", server.url);
@@ -119,11 +108,7 @@ async fn verify_in_web_view(server: &Server, start_url: &str, token: &str) -> St
         .text()
         .await
         .unwrap();
-    let upload = page
-        .split("data-upload=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the liveness page names its upload URL");
+    let upload = upload_path(&page);
     let sent = http
         .post(format!("{}{upload}", server.url))
         .header(CONTENT_TYPE, "video/mp4")
@@ -217,7 +202,7 @@ async fn a_person_verifies_through_the_legacy_protocol_and_bad_signatures_get_th
         back,
         format!("/mp/v1/return?token={token}&verifyDone=1&errCode=0")
     );
-    let returned = pages()
+    let returned = client()
         .get(format!("{}{back}", server.url))
         .send()
         .await
@@ -307,7 +292,7 @@ async fn a_person_verifies_through_the_legacy_protocol_and_bad_signatures_get_th
         )["errorcode"],
         708
     );
-    let bad_body = pages()
+    let bad_body = client()
         .post(format!("{}/new/cgi-bin/getdetectinfo.php", server.url))
         .header("signature", &pull)
         .body("{not json")

@@ -8,6 +8,7 @@ pub mod console;
 pub mod h5;
 pub mod i18n;
 pub mod miniprogram;
+mod packages;
 mod pages;
 
 use axum::extract::{DefaultBodyLimit, Request};

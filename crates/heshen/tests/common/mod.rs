@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod pages;
 pub mod people;
 
 use heshen::app::Application;

@@ -23,7 +23,7 @@ pub mod words;
 use crate::i18n::{self, Lang};
 use crate::Web;
 use askama::Template;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -143,6 +143,7 @@ pub fn router(web: Web) -> Router {
             get(reports::reconciliation_csv),
         )
         .route("/console/apps/{app}/prices", post(reports::set_prices))
+        .route("/console/sdk/{file}", get(sdk_package))
         .route("/console/review", get(rules::queue))
         .route("/console/users", get(users::list).post(users::create))
         .route("/console/users/{name}", post(users::update))
@@ -206,18 +207,36 @@ pub(crate) fn csv_field(raw: &str) -> String {
 
 /// A CSV download: UTF-8, never cached.
 pub(crate) fn csv_response(body: String, filename: &str) -> Response {
+    download(body.into_bytes(), "text/csv; charset=utf-8", filename)
+}
+
+/// A file to save, never cached.
+fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let disposition = format!("attachment; filename=\"{}\"", filename.replace('"', ""));
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// `GET /console/sdk/{package}.zip`: a mini-program package of `sdk/miniprogram`, the
+/// verification mini-program's configuration pointing at this server.
+pub async fn sdk_package(
+    State(web): State<Web>,
+    ctx: access::Ctx,
+    Path(file): Path<String>,
+) -> Response {
+    let zipped = file
+        .strip_suffix(".zip")
+        .and_then(|package| crate::packages::zip(package, &web.state.config().public_url));
+    match zipped {
+        Some(bytes) => download(bytes, "application/zip", &file),
+        None => ctx.fail(ServiceError::NotFound),
+    }
 }
 
 /// See other (303): after a POST the browser GETs the answer.

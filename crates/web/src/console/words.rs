@@ -60,6 +60,9 @@ words! {
     keys_title: "API 密钥", "API keys";
     key_name: "密钥名称", "Key name";
     key_create: "新建密钥", "Create key";
+    sdk_title: "小程序 SDK 下载", "Mini-program SDKs";
+    sdk_note: "接入方小程序使用 verify_mpsdk（慧眼核身）或 mp_ecard_sdk（E证通）；核身小程序由您以自己的微信账号发布，已配置为本服务器。", "Integrators' mini-programs use verify_mpsdk (verification) or mp_ecard_sdk (eID); you publish the verification mini-program under your own WeChat account, already set up for this server.";
+    sdk_verifier: "核身小程序（发布用）", "Verification mini-program (to publish)";
     legacy_title: "旧版实名小程序 AppId", "Legacy mini-program appids";
     legacy_note: "供沿用腾讯实名核身小程序旧协议（签名 + getdetectinfo.php）的接入方使用。", "For integrators of the earlier real-name mini-program protocol (signatures and getdetectinfo.php).";
     legacy_none: "还没有旧版 AppId。", "No legacy appids yet.";
