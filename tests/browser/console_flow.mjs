@@ -116,13 +116,14 @@ async function setup(page) {
   await page.locator(testid('wizard-next')).click();
   // 5 ID-card OCR.
   await page.waitForURL(/\/step\/5$/);
-  await page.locator(testid('wizard-identity-ocr')).check();
+  // The identity DetectAuth passes, else the card read by OCR.
+  await page.locator(testid('wizard-identity-api_or_ocr')).check();
   await shot(page, 'wizard-5-ocr');
   await page.locator(testid('wizard-next')).click();
-  // 6 liveness: a blink and an open mouth, one of them per challenge.
+  // 6 liveness: one action, an open mouth (what the filmed person does).
   await page.waitForURL(/\/step\/6$/);
   await page.locator(testid('wizard-liveness-action')).check();
-  for (const code of ['3', '4']) await page.locator(testid(`wizard-action-${code}`)).uncheck();
+  for (const code of ['2', '3', '4']) await page.locator(testid(`wizard-action-${code}`)).uncheck();
   await page.locator(testid('wizard-action-count')).fill('1');
   await page.locator(testid('wizard-sim-threshold')).fill('72');
   await page.locator(testid('wizard-max-attempts')).fill('2');
@@ -206,6 +207,13 @@ async function tour(page) {
     if (label === 'statistics') {
       report.statsIssued = await page.locator(testid('stats-issued')).textContent();
       report.statsPassed = await page.locator(testid('stats-passed')).textContent();
+    }
+    if (label === 'record') {
+      report.recordAttempts = await page.locator(testid('attempt-row')).count();
+      report.recordChecks = await page.locator(testid('attempt-check')).count();
+    }
+    if (label === 'reconciliation') {
+      report.reconCharges = await page.locator(testid('recon-charge')).count();
     }
   }
   report.auditActions = await page.locator(testid('audit-row')).evaluateAll(

@@ -110,10 +110,26 @@ pub struct AttemptOutcome {
     /// The digits the person was asked to read aloud (read-aloud mode).
     #[serde(default)]
     pub read_digits: Option<String>,
+    /// What the liveness decision measured, check by check, up to the one that failed; the
+    /// console shows them with the record.
+    #[serde(default)]
+    pub checks: Vec<LivenessCheck>,
     /// Media names under the token.
     pub best_frame: Option<String>,
     pub extra_frames: Vec<String>,
     pub video: Option<String>,
+}
+
+/// One measure of a liveness decision and the bound it was held to; a yes/no check has no
+/// bound and the value 1 or 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivenessCheck {
+    pub name: String,
+    pub value: f64,
+    pub bound: Option<f64>,
+    /// The value must be at most the bound (else at least).
+    pub at_most: bool,
+    pub passed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,6 +230,18 @@ pub struct Flow {
     /// mini-program rather than at the integrator's RedirectUrl.
     #[serde(default)]
     pub in_mini_program: bool,
+    /// A reviewer's decision on the finished flow, where its rule asks for one.
+    #[serde(default)]
+    pub review: Option<ManualReview>,
+}
+
+/// A reviewer's decision on a finished flow (人工复核).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManualReview {
+    pub approved: bool,
+    pub note: String,
+    pub by: String,
+    pub at_ms: i64,
 }
 
 /// Card fields read by OCR and the warnings of each side, awaiting confirmation.
@@ -283,6 +311,7 @@ impl Flow {
             challenge: None,
             card_reading: None,
             in_mini_program: false,
+            review: None,
         }
     }
 
@@ -465,6 +494,19 @@ impl Flow {
         Ok(codes::lookup(code))
     }
 
+    /// Records a reviewer's decision: once, and only on a finished flow (a flow still under
+    /// way has nothing to review yet).
+    pub fn record_review(&mut self, review: ManualReview) -> Result<(), ResultCode> {
+        if self.stage != Stage::Finished {
+            return Err(codes::NOT_FINISHED);
+        }
+        if self.review.is_some() {
+            return Err(codes::ALREADY_COMPLETED);
+        }
+        self.review = Some(review);
+        Ok(())
+    }
+
     /// Ends the flow with a code that is not an attempt's (e.g. the ID card could not be read).
     pub fn fail(&mut self, now_ms: i64, code: ResultCode) -> Result<(), ResultCode> {
         self.ensure_open(now_ms)?;
@@ -576,6 +618,7 @@ mod tests {
             liveness_mode: 2,
             action_sequence: Some("1,2".into()),
             read_digits: None,
+            checks: Vec::new(),
             best_frame: None,
             extra_frames: vec![],
             video: None,

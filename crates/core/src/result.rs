@@ -440,6 +440,7 @@ mod tests {
                 liveness_mode: 2,
                 action_sequence: None,
                 read_digits: None,
+                checks: Vec::new(),
                 best_frame: None,
                 extra_frames: vec![],
                 video: Some(format!("video-{i}")),

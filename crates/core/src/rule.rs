@@ -198,6 +198,8 @@ pub struct RuleConfig {
     /// Result-page copy; empty means the page's own words.
     pub success_copy: String,
     pub failure_copy: String,
+    /// A reviewer decides on each finished flow in the console (人工复核).
+    pub manual_review: bool,
 }
 
 impl Default for RuleConfig {
@@ -222,6 +224,7 @@ impl Default for RuleConfig {
             allow_video_upload: false,
             success_copy: String::new(),
             failure_copy: String::new(),
+            manual_review: false,
         }
     }
 }

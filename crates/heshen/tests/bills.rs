@@ -23,6 +23,7 @@ fn outcome(live: i64, compare: i64, sim: f64) -> AttemptOutcome {
         liveness_mode: 2,
         action_sequence: Some("1,2".into()),
         read_digits: None,
+        checks: Vec::new(),
         best_frame: None,
         extra_frames: vec![],
         video: None,

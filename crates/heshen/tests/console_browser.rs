@@ -1,13 +1,15 @@
-//! The console in a real browser, against the real `heshen serve` binary: sign in with the
-//! one-time password it prints, set up an app, a key and a reviewer, walk a business flow
-//! through the whole wizard, approve it as the reviewer, issue a token for that RuleId with
-//! the official Python SDK, and see it all in the audit log. Then every console page, in
-//! both languages, on a desktop and on a phone. Screenshots land in
-//! `target/screenshots/console/`.
+//! The console in a real browser, against the real `heshen serve` binary with the vision
+//! engine: sign in with the one-time password it prints, set up an app, a key and a reviewer,
+//! walk a business flow through the whole wizard, approve it as the reviewer, issue a token
+//! for that RuleId with the official Python SDK, have the filmed person finish the flow in
+//! Chromium with the fake camera, and see statistics, reconciliation, the record and the audit
+//! log change. Then every console page, in both languages, on a desktop and on a phone.
+//! Screenshots land in `target/screenshots/console/`.
 
 mod common;
 
 use common::browser::{python_sdk, repo_root, run_driver, screenshots};
+use common::people::{camera_feed, frame_of, models_dir, testdata, FILMED_ID, FILMED_NAME};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -31,9 +33,8 @@ impl Drop for Serve {
     }
 }
 
-/// Starts `heshen serve` on a fresh data dir and reads its banner.
-fn serve() -> Serve {
-    let dir = tempfile::tempdir().unwrap();
+/// `heshen` on a data dir, with the models and nothing else of the environment's settings.
+fn heshen(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_heshen"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
@@ -41,11 +42,38 @@ fn serve() -> Serve {
             command.env_remove(key);
         }
     }
-    let mut child = command
+    command
+        .env("HESHEN_MODELS_DIR", models_dir())
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(data_dir);
+    command
+}
+
+/// Starts `heshen serve` on a fresh data dir whose registry knows the filmed person (imported
+/// as an operator would, with `heshen registry import`), and reads its banner.
+fn serve() -> Serve {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("filmed.jpg");
+    frame_of(&testdata("videos/carphone_pristine.mp4"), "1.5", &photo);
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        format!("name,id_number,photo_path\n{FILMED_NAME},{FILMED_ID},filmed.jpg\n"),
+    )
+    .unwrap();
+    let imported = heshen(dir.path())
+        .args(["registry", "import"])
+        .arg(&people)
+        .output()
+        .expect("heshen registry import runs");
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let mut child = heshen(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("HESHEN_VISION", "off")
+        .env("HESHEN_VISION", "required")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -152,7 +180,10 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
     let sdk = |action: &str, fields: Value| {
         python_sdk(&endpoint, &secret_id, &secret_key, action, fields)
     };
-    let issued = sdk("DetectAuth", json!({"RuleId": rule_id}));
+    let issued = sdk(
+        "DetectAuth",
+        json!({"RuleId": rule_id, "IdCard": FILMED_ID, "Name": FILMED_NAME}),
+    );
     let token = issued["BizToken"]
         .as_str()
         .unwrap_or_else(|| panic!("{issued}"))
@@ -172,11 +203,26 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
         page.contains(PAGE_TITLE),
         "the H5 page carries the rule's title"
     );
+    // The filmed person opens their mouth as the rule's one action asks, and is compared with
+    // the registry's photo of them.
+    let work = tempfile::tempdir().unwrap();
+    let walk = json!({
+        "name": "flow-zh-phone",
+        "startUrl": issued["Url"],
+        "video": camera_feed(&testdata("videos/carphone_pristine.mp4"), work.path()),
+        "screenshots": screenshots("console"),
+        "lang": "zh-CN",
+        "viewport": {"width": 390, "height": 844, "mobile": true},
+    });
+    let walked = tokio::task::spawn_blocking(move || run_driver("h5_flow.mjs", walk))
+        .await
+        .unwrap();
+    assert_eq!(walked["code"], 0, "{walked:#}");
     let pulled = sdk(
         "GetDetectInfoEnhanced",
         json!({"BizToken": token, "RuleId": rule_id}),
     );
-    assert!(pulled.get("error").is_none(), "{pulled}");
+    assert_eq!(pulled["Text"]["ErrCode"], 0, "{pulled}");
 
     let (mut audited, mut chain) = (Vec::new(), Vec::new());
     for (lang, phone) in [
@@ -206,7 +252,16 @@ async fn an_operator_sets_up_a_business_flow_that_a_reviewer_approves_and_the_ap
             tour["statsIssued"], "1",
             "the token issued through the SDK counts: {tour:#}"
         );
-        assert_eq!(tour["statsPassed"], "0", "{tour:#}");
+        assert_eq!(
+            tour["statsPassed"], "1",
+            "the finished flow passed: {tour:#}"
+        );
+        assert_eq!(tour["recordAttempts"], 1, "{tour:#}");
+        assert!(
+            tour["recordChecks"].as_u64().unwrap() >= 5,
+            "the record lists the liveness checks: {tour:#}"
+        );
+        assert_eq!(tour["reconCharges"], 1, "one billed attempt: {tour:#}");
         audited.push(tour["auditActions"].clone());
         chain.push(tour["auditChain"].clone());
     }

@@ -885,6 +885,12 @@ async fn records_are_searched_opened_with_their_media_kept_to_their_app_and_eras
         "identity and Sim shown"
     );
     assert!(body.contains("best_frame.jpg"));
+    assert!(
+        body.contains("data-check=\"nonplanar_motion\" data-passed=\"1\"")
+            && body.contains("0.0171")
+            && body.contains("≥ 0.013"),
+        "the liveness checks are shown with their bounds"
+    );
     let frame = admin.get(&format!("{record}/media/best_frame.jpg")).await;
     assert_eq!(frame.status(), StatusCode::OK);
     assert_eq!(frame.bytes().await.unwrap().as_ref(), common::BEST_FRAME);
@@ -1196,5 +1202,123 @@ async fn legacy_appids_are_created_with_their_secret_shown_once_and_disabled_lik
     assert!(audit
         .iter()
         .any(|e| e.action == "legacy.disable" && e.target == app_id));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_rule_that_asks_for_manual_review_gets_one_decision_per_finished_record() {
+    use heshen_core::flow::FlowKind;
+    use heshen_core::rule::RuleConfig;
+    let server = Server::start().await;
+    let reviewed_rule = heshen::bootstrap::create_rule(
+        server.state.store(),
+        common::APP,
+        &RuleConfig {
+            manual_review: true,
+            ..RuleConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let sdk = server.sdk();
+    let issue = |rule: String| {
+        let sdk = sdk.clone();
+        async move {
+            sdk.call(
+                "DetectAuth",
+                &json!({"RuleId": rule, "IdCard": common::ID_CARD, "Name": common::NAME}),
+            )
+            .await
+            .unwrap()["BizToken"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let finished = issue(reviewed_rule.clone()).await;
+    let unfinished = issue(reviewed_rule.clone()).await;
+    let unasked = issue(server.rule_id.clone()).await;
+    common::finish_flow(&server.state, &finished, FlowKind::Detect).await;
+    common::finish_flow(&server.state, &unasked, FlowKind::Detect).await;
+    let record = |token: &str| format!("/console/apps/tests/records/{token}");
+
+    let mut admin = admin(&server).await;
+    let mut operator = user(&server, &mut admin, "olga", "operator", "tests").await;
+    let (_, body) = operator.page(&record(&finished)).await;
+    assert!(body.contains("data-testid=\"record-review-awaiting\""));
+    assert!(
+        !body.contains("record-review-form"),
+        "operators do not review"
+    );
+    let refused = operator
+        .post(
+            &format!("{}/review", record(&finished)),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let mut reviewer = user(&server, &mut admin, "rosa", "reviewer", "tests").await;
+    let (_, body) = reviewer.page(&record(&unasked)).await;
+    assert!(
+        !body.contains("record-review"),
+        "a rule that asks nothing shows nothing"
+    );
+    let (_, body) = reviewer.page(&record(&unfinished)).await;
+    assert!(
+        !body.contains("record-review-form"),
+        "nothing to decide before the end"
+    );
+    let early = reviewer
+        .post(
+            &format!("{}/review", record(&unfinished)),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(early.status(), StatusCode::BAD_REQUEST);
+    let unasked_post = reviewer
+        .post(
+            &format!("{}/review", record(&unasked)),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(unasked_post.status(), StatusCode::BAD_REQUEST);
+
+    let (_, body) = reviewer.page(&record(&finished)).await;
+    assert!(body.contains("data-testid=\"record-review-form\""));
+    let decided = reviewer
+        .post(
+            &format!("{}/review", record(&finished)),
+            &[("decision", "reject"), ("note", "the face is half hidden")],
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    let (_, body) = reviewer.page(&record(&finished)).await;
+    assert!(body.contains("data-testid=\"record-review-status\""));
+    assert!(body.contains("the face is half hidden") && body.contains("rosa"));
+    assert!(!body.contains("record-review-form"), "one decision");
+    let again = reviewer
+        .post(
+            &format!("{}/review", record(&finished)),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let stored = heshen_service::flows::load(&server.state, &finished, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    let review = stored.flow.review.unwrap();
+    assert!(!review.approved);
+    assert_eq!(review.by, "rosa");
+    let audit = server
+        .state
+        .store()
+        .list_audit(100, &heshen_store::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "records.review_reject" && e.target == finished));
     server.stop().await;
 }

@@ -8,7 +8,7 @@ mod common;
 
 use common::browser::{self, run_driver};
 use common::people::{
-    ffmpeg, server_with_people, testdata, FILMED_ID, FILMED_NAME, OTHER_ID, OTHER_NAME,
+    camera_feed, ffmpeg, server_with_people, testdata, FILMED_ID, FILMED_NAME, OTHER_ID, OTHER_NAME,
 };
 use common::Server;
 use heshen_core::rule::{CompareSource, IdentitySource, LivenessKind, MerchantConfig, RuleConfig};
@@ -16,24 +16,6 @@ use heshen_service::admin::{self, Actor};
 use heshen_service::crypto;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-
-/// The camera's feed: the video as y4m, which Chromium's fake capture device plays in a loop.
-fn camera_feed(video: &Path, work: &Path) -> PathBuf {
-    let out = work.join(format!(
-        "{}.y4m",
-        video.file_stem().unwrap().to_string_lossy()
-    ));
-    if !out.exists() {
-        ffmpeg(&[
-            "-i",
-            video.to_str().unwrap(),
-            "-pix_fmt",
-            "yuv420p",
-            out.to_str().unwrap(),
-        ]);
-    }
-    out
-}
 
 /// Runs one walk through the pages with the H5 driver; returns its report.
 async fn browse(plan: Value) -> Value {

@@ -450,17 +450,44 @@ async fn a_recording_sent_again_is_a_replay() {
     .await;
     let rule = silent_rule(&server).await;
     let mut codes = Vec::new();
+    let mut tokens = Vec::new();
     for _ in 0..2 {
         let token = detect(&server, &rule).await;
         let record_url = to_liveness(&server, &token).await;
         let accepted = send_video(&record_url).await;
         assert_eq!(accepted.status(), StatusCode::ACCEPTED);
         codes.push(judged_code(&server, &token).await);
+        tokens.push(token);
     }
     assert_eq!(codes[0], 0, "the first sending is a live person");
     assert_eq!(
         codes[1], 1002,
         "the same recording in another flow is a replay"
+    );
+    // The attempt keeps what the decision measured, for the console's record page.
+    let judged = heshen_service::flows::load(&server.state, &tokens[0], FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    let checks = &judged.flow.attempts[0].outcome.checks;
+    let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+    assert!(
+        names.contains(&"duration_s") && names.contains(&"nonplanar_motion"),
+        "{names:?}"
+    );
+    assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+    let planar = checks
+        .iter()
+        .find(|c| c.name == "nonplanar_motion")
+        .unwrap();
+    assert!(planar.value >= planar.bound.unwrap());
+    let replayed = heshen_service::flows::load(&server.state, &tokens[1], FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        replayed.flow.attempts[0].outcome.checks.is_empty(),
+        "a replay is refused before any measure"
     );
     server.stop().await;
 }

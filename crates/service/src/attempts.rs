@@ -265,6 +265,7 @@ fn outcome_of(
         liveness_mode: mode,
         action_sequence: actions,
         read_digits: None,
+        checks: Vec::new(),
         best_frame: None,
         extra_frames: Vec::new(),
         video: None,
@@ -315,6 +316,7 @@ pub async fn judge_pending(state: &AppState, token: &str) -> ServiceResult<()> {
     };
     let mut outcome = outcome_of(&verdict, compared, settings.liveness_mode, actions);
     outcome.video = Some(recording);
+    outcome.checks = verdict.checks;
     if let ChallengeSpec::Digits(digits) = &challenge.spec {
         outcome.read_digits = Some(digits.clone());
     }

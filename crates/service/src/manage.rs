@@ -929,6 +929,74 @@ pub async fn record_media(
         .ok_or(ServiceError::NotFound)
 }
 
+/// Whether a record's rule asks a reviewer to decide on it (人工复核). An eID or legacy flow, or
+/// a rule since deleted, asks nothing.
+pub async fn review_asked(state: &AppState, stored: &crate::flows::StoredFlow) -> bool {
+    stored.flow.kind == heshen_core::flow::FlowKind::Detect
+        && state
+            .rule(&stored.scope_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|rule| rule.config.manual_review)
+}
+
+/// A reviewer's decision on a finished record whose rule asks for one; once, audited.
+pub async fn review_record(
+    state: &AppState,
+    operator: &Operator,
+    app_id: &str,
+    token: &str,
+    approved: bool,
+    note: &str,
+) -> ServiceResult<()> {
+    operator.require_in(Permission::Review, app_id)?;
+    let (_, stored) = load_record(state, operator, app_id, token).await?;
+    if !review_asked(state, &stored).await {
+        return Err(ServiceError::Invalid(
+            "this record's business flow asks for no manual review".into(),
+        ));
+    }
+    let note = note.trim();
+    if note.chars().count() > 500 || note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ServiceError::Invalid(
+            "a review note is at most 500 characters".into(),
+        ));
+    }
+    let review = heshen_core::flow::ManualReview {
+        approved,
+        note: note.to_string(),
+        by: operator.username.clone(),
+        at_ms: state.clock().now_ms(),
+    };
+    crate::flows::update(state, token, crate::flows::ANY_KIND, |flow, _| {
+        flow.record_review(review.clone())
+    })
+    .await
+    .map_err(|err| match err {
+        ServiceError::Refused(code) if code.code == heshen_core::codes::ALREADY_COMPLETED.code => {
+            ServiceError::Invalid("this record has been reviewed already".into())
+        }
+        ServiceError::Refused(_) => {
+            ServiceError::Invalid("the flow has not finished: nothing to review yet".into())
+        }
+        other => other,
+    })?;
+    audit(
+        state.store(),
+        operator.actor(),
+        app_id,
+        if approved {
+            "records.review_approve"
+        } else {
+            "records.review_reject"
+        },
+        token,
+        json!({"note": note}),
+    )
+    .await
+}
+
 /// Erases a record and its media now, before its retention ends.
 pub async fn erase_record(
     state: &AppState,

@@ -8,9 +8,10 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::outbound::FetchError;
 use crate::vision::Vision;
 use heshen_core::codes::{self, ResultCode};
+use heshen_core::flow::LivenessCheck;
 use heshen_vision::image_input::encode_jpeg;
 use heshen_vision::liveness::{
-    decide, ActionThresholds, Challenge, LivenessAction, LivenessFailure,
+    assess, ActionThresholds, Challenge, Check, LivenessAction, LivenessFailure,
 };
 use heshen_vision::speech;
 use heshen_vision::video::{decode_video_bytes, VideoOptions};
@@ -84,6 +85,19 @@ impl Failure {
     }
 }
 
+/// A check of the engine's as the flow records it (rounded: four significant places say all a
+/// reviewer needs, and keep floating-point noise out of the record).
+fn record_check(check: &Check) -> LivenessCheck {
+    let round = |v: f32| (f64::from(v) * 10_000.0).round() / 10_000.0;
+    LivenessCheck {
+        name: check.name.clone(),
+        value: round(check.value),
+        bound: check.bound.map(round),
+        at_most: check.at_most,
+        passed: check.passed,
+    }
+}
+
 /// The result of one verification.
 #[derive(Debug)]
 pub struct Verdict {
@@ -92,6 +106,8 @@ pub struct Verdict {
     pub sim: Option<f32>,
     /// The best frame first (JPEG), then any extra frames asked for; empty unless liveness passed.
     pub frames: Vec<Vec<u8>>,
+    /// What the liveness decision measured, when one ran on a recording.
+    pub checks: Vec<LivenessCheck>,
 }
 
 impl Verdict {
@@ -100,6 +116,7 @@ impl Verdict {
             failure: Some(failure),
             sim: None,
             frames: Vec::new(),
+            checks: Vec::new(),
         }
     }
 
@@ -164,6 +181,7 @@ fn judged(sim: f32, threshold: f32) -> Verdict {
         failure: (sim < threshold).then_some(Failure::LowSimilarity),
         sim: Some(sim),
         frames: Vec::new(),
+        checks: Vec::new(),
     }
 }
 
@@ -246,11 +264,19 @@ pub async fn verify_recording(
                 signals = ?analysis.actions,
                 "liveness signals measured"
             );
-            if let Err(failure) = decide(&analysis, duration, &challenge, audio, heard.as_ref()) {
-                return Ok(Verdict::failed(Failure::Liveness(failure)));
+            let assessment = assess(&analysis, duration, &challenge, audio, heard.as_ref());
+            let checks: Vec<LivenessCheck> = assessment.checks.iter().map(record_check).collect();
+            if let Err(failure) = assessment.outcome {
+                return Ok(Verdict {
+                    checks,
+                    ..Verdict::failed(Failure::Liveness(failure))
+                });
             }
             let Some(best) = analysis.best_frame else {
-                return Ok(Verdict::failed(Failure::NoBestFrame));
+                return Ok(Verdict {
+                    checks,
+                    ..Verdict::failed(Failure::NoBestFrame)
+                });
             };
             let source = |i: usize| &decoded.frames[analysis.source_frames[i]];
             let best_image = source(best);
@@ -260,8 +286,10 @@ pub async fn verify_recording(
                     failure: None,
                     sim: None,
                     frames: Vec::new(),
+                    checks: Vec::new(),
                 },
             };
+            verdict.checks = checks;
             verdict.frames.push(encode_jpeg(best_image, 90)?);
             let with_face: Vec<usize> = analysis
                 .frames

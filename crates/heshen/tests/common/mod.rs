@@ -170,6 +170,22 @@ fn passing_outcome(best_frame: &str) -> AttemptOutcome {
         liveness_mode: 2,
         action_sequence: Some("1,2".into()),
         read_digits: None,
+        checks: vec![
+            heshen_core::flow::LivenessCheck {
+                name: "duration_s".into(),
+                value: 3.2,
+                bound: Some(2.0),
+                at_most: false,
+                passed: true,
+            },
+            heshen_core::flow::LivenessCheck {
+                name: "nonplanar_motion".into(),
+                value: 0.0171,
+                bound: Some(0.013),
+                at_most: false,
+                passed: true,
+            },
+        ],
         best_frame: Some(best_frame.into()),
         extra_frames: vec![],
         video: None,

@@ -32,6 +32,24 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(status.success(), "ffmpeg {args:?}");
 }
 
+/// The camera's feed: the video as y4m, which Chromium's fake capture device plays in a loop.
+pub fn camera_feed(video: &Path, work: &Path) -> PathBuf {
+    let out = work.join(format!(
+        "{}.y4m",
+        video.file_stem().unwrap().to_string_lossy()
+    ));
+    if !out.exists() {
+        ffmpeg(&[
+            "-i",
+            video.to_str().unwrap(),
+            "-pix_fmt",
+            "yuv420p",
+            out.to_str().unwrap(),
+        ]);
+    }
+    out
+}
+
 pub fn frame_of(video: &Path, at: &str, out: &Path) -> Vec<u8> {
     ffmpeg(&[
         "-ss",

@@ -17,4 +17,7 @@ pub use signals::FrameSignals;
 pub const EYE_CORNERS: (usize, usize) = (33, 263);
 pub mod verdict;
 pub use flash::{FlashColour, FlashReport};
-pub use verdict::{decide, Challenge, FlashChallenge, LivenessFailure, LivenessFailureKind};
+pub use verdict::{
+    assess, decide, Assessment, Challenge, Check, FlashChallenge, LivenessFailure,
+    LivenessFailureKind,
+};

@@ -126,6 +126,61 @@ fn rms(samples: &[i16]) -> f64 {
     (sum / samples.len() as f64).sqrt()
 }
 
+/// One measure a decision rested on and the bound it was held to: what an operator reviewing
+/// an attempt reads. A yes/no check has no bound and the value 1 or 0.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Check {
+    /// A stable key (`duration_s`, `lip_sync`, …) the console puts into words.
+    pub name: String,
+    pub value: f32,
+    pub bound: Option<f32>,
+    /// The value must be at most the bound (else at least).
+    pub at_most: bool,
+    pub passed: bool,
+}
+
+/// A decision and the checks it went through, in order, up to the one that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub checks: Vec<Check>,
+    pub outcome: Result<(), LivenessFailure>,
+}
+
+#[derive(Default)]
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn push(
+        &mut self,
+        name: &str,
+        value: f32,
+        bound: Option<f32>,
+        at_most: bool,
+        passed: bool,
+    ) -> bool {
+        self.0.push(Check {
+            name: name.to_string(),
+            value,
+            bound,
+            at_most,
+            passed,
+        });
+        passed
+    }
+
+    fn at_least(&mut self, name: &str, value: f32, bound: f32) -> bool {
+        self.push(name, value, Some(bound), false, value >= bound)
+    }
+
+    fn at_most(&mut self, name: &str, value: f32, bound: f32) -> bool {
+        self.push(name, value, Some(bound), true, value <= bound)
+    }
+
+    fn holds(&mut self, name: &str, yes: bool) -> bool {
+        self.push(name, f32::from(u8::from(yes)), None, false, yes)
+    }
+}
+
 /// Decides whether the recording answers the challenge with a live, single person.
 /// `audio` is 16 kHz mono PCM and `heard` what the speech models made of it; both are needed
 /// for digits only, and digits without them fail.
@@ -136,15 +191,50 @@ pub fn decide(
     audio: Option<&[i16]>,
     heard: Option<&Heard>,
 ) -> Result<(), LivenessFailure> {
+    assess(analysis, duration_s, challenge, audio, heard).outcome
+}
+
+/// [`decide`], with the checks it went through.
+pub fn assess(
+    analysis: &SequenceAnalysis,
+    duration_s: f32,
+    challenge: &Challenge,
+    audio: Option<&[i16]>,
+    heard: Option<&Heard>,
+) -> Assessment {
+    let mut checks = Checks::default();
+    let outcome = judge(&mut checks, analysis, duration_s, challenge, audio, heard);
+    Assessment {
+        checks: checks.0,
+        outcome,
+    }
+}
+
+fn share(part: usize, whole: usize) -> f32 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f32 / whole as f32
+    }
+}
+
+fn judge(
+    checks: &mut Checks,
+    analysis: &SequenceAnalysis,
+    duration_s: f32,
+    challenge: &Challenge,
+    audio: Option<&[i16]>,
+    heard: Option<&Heard>,
+) -> Result<(), LivenessFailure> {
     let report = &analysis.actions;
-    if report.frames == 0 {
+    if !checks.holds("has_frames", report.frames > 0) {
         return Err(fail(
             LivenessFailureKind::NoFrames,
             1104,
             "the video has no frames",
         ));
     }
-    if duration_s < MIN_DURATION_S {
+    if !checks.at_least("duration_s", duration_s, MIN_DURATION_S) {
         return Err(fail(
             LivenessFailureKind::TooShort,
             1303,
@@ -152,14 +242,22 @@ pub fn decide(
         ));
     }
     let multi_face_frames = analysis.frames.iter().filter(|f| f.faces > 1).count();
-    if multi_face_frames * 2 > analysis.frames.len() {
+    if !checks.at_most(
+        "several_faces_share",
+        share(multi_face_frames, analysis.frames.len()),
+        0.5,
+    ) {
         return Err(fail(
             LivenessFailureKind::MultipleFaces,
             2012,
             "several faces are in the video",
         ));
     }
-    if report.frames_with_face * 2 < report.frames {
+    if !checks.at_least(
+        "face_share",
+        share(report.frames_with_face, report.frames),
+        0.5,
+    ) {
         let code = match challenge {
             Challenge::Actions(_) => (LivenessFailureKind::NoFaceForActions, 1210),
             Challenge::Digits(_) => (LivenessFailureKind::NoFaceWhileReading, 1102),
@@ -173,7 +271,7 @@ pub fn decide(
     }
     match challenge {
         Challenge::Actions(sequence) => {
-            if !report.performed_in_order(sequence) {
+            if !checks.holds("actions_in_order", report.performed_in_order(sequence)) {
                 let missing = sequence
                     .iter()
                     .find(|a| !report.events.iter().any(|(e, _)| e == *a));
@@ -197,6 +295,7 @@ pub fn decide(
             }
         }
         Challenge::Digits(_) => {
+            checks.holds("has_sound", audio.is_some());
             let Some(audio) = audio else {
                 return Err(fail(
                     LivenessFailureKind::NoVoice,
@@ -204,13 +303,14 @@ pub fn decide(
                     "the video has no sound",
                 ));
             };
-            if rms(audio) < MIN_VOICE_RMS {
+            if !checks.at_least("voice_rms", rms(audio) as f32, MIN_VOICE_RMS as f32) {
                 return Err(fail(
                     LivenessFailureKind::VoiceTooQuiet,
                     1106,
                     "the voice is too quiet",
                 ));
             }
+            checks.holds("speech_analysed", heard.is_some());
             let Some(heard) = heard else {
                 return Err(fail(
                     LivenessFailureKind::DigitsNotHeard,
@@ -218,30 +318,34 @@ pub fn decide(
                     "the speech was not analysed",
                 ));
             };
-            if heard.speech_s < MIN_SPEECH_S {
+            if !checks.at_least("speech_s", heard.speech_s, MIN_SPEECH_S) {
                 return Err(fail(
                     LivenessFailureKind::NoVoice,
                     1101,
                     "no voice was heard",
                 ));
             }
-            if report.max_mouth_open_ratio - report.min_mouth_open_ratio < MIN_LIP_MOVEMENT {
+            if !checks.at_least(
+                "lip_movement",
+                report.max_mouth_open_ratio - report.min_mouth_open_ratio,
+                MIN_LIP_MOVEMENT,
+            ) {
                 return Err(fail(
                     LivenessFailureKind::LipsStill,
                     1109,
                     "the lips hardly moved",
                 ));
             }
-            let in_sync = lip_sync::measure(&mouth_series(analysis), audio)
-                .is_some_and(|sync| sync.correlation >= MIN_LIP_SYNC);
-            if !in_sync {
+            let sync = lip_sync::measure(&mouth_series(analysis), audio)
+                .map_or(-1.0, |sync| sync.correlation);
+            if !checks.at_least("lip_sync", sync, MIN_LIP_SYNC) {
                 return Err(fail(
                     LivenessFailureKind::LipsOutOfSync,
                     1109,
                     "the lips did not move with the voice",
                 ));
             }
-            if heard.code_heard_in().is_none() {
+            if !checks.holds("digits_heard", heard.code_heard_in().is_some()) {
                 return Err(fail(
                     LivenessFailureKind::DigitsNotHeard,
                     1103,
@@ -257,6 +361,21 @@ pub fn decide(
                 &issued.colours,
                 &issued.onsets_s,
             );
+            let measured = [
+                checks.at_least("flash_coverage", report.coverage, flash::MIN_COVERAGE),
+                checks.at_least(
+                    "flash_correlation",
+                    report.correlation,
+                    flash::MIN_CORRELATION,
+                ),
+                checks.at_least("flash_amplitude", report.amplitude, flash::MIN_AMPLITUDE),
+                checks.at_least(
+                    "flash_colours_matched",
+                    report.colours_matched as f32,
+                    report.colours.saturating_sub(flash::MAX_COLOURS_MISSED) as f32,
+                ),
+            ];
+            debug_assert_eq!(measured.iter().all(|m| *m), report.follows());
             if !report.follows() {
                 return Err(fail(
                     LivenessFailureKind::NoReflection,
@@ -266,7 +385,7 @@ pub fn decide(
             }
         }
     }
-    if !has_natural_motion(report) {
+    if !checks.holds("natural_motion", has_natural_motion(report)) {
         return Err(fail(
             LivenessFailureKind::NotLive,
             1301,
@@ -275,10 +394,11 @@ pub fn decide(
     }
     // A picture moved, tilted or waved still moves as one plane; fewer frames than the
     // measure needs refuse too.
-    if !report
-        .nonplanar_motion
-        .is_some_and(|m| m >= MIN_NONPLANAR_MOTION)
-    {
+    if !checks.at_least(
+        "nonplanar_motion",
+        report.nonplanar_motion.unwrap_or(0.0),
+        MIN_NONPLANAR_MOTION,
+    ) {
         return Err(fail(
             LivenessFailureKind::NotLive,
             1301,
@@ -327,6 +447,61 @@ mod tests {
             nonplanar_motion: Some(0.08),
             ..ActionReport::default()
         }
+    }
+
+    #[test]
+    fn an_assessment_lists_each_check_up_to_the_one_that_failed() {
+        let passed = assess(&analysis(lively(), 1), 3.0, &Challenge::Silent, None, None);
+        assert!(passed.outcome.is_ok());
+        let names: Vec<&str> = passed.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "has_frames",
+                "duration_s",
+                "several_faces_share",
+                "face_share",
+                "natural_motion",
+                "nonplanar_motion"
+            ]
+        );
+        assert!(passed.checks.iter().all(|c| c.passed));
+        let planar = assess(
+            &analysis(
+                ActionReport {
+                    nonplanar_motion: Some(0.004),
+                    ..lively()
+                },
+                1,
+            ),
+            3.0,
+            &Challenge::Silent,
+            None,
+            None,
+        );
+        let last = planar.checks.last().unwrap();
+        assert_eq!(
+            (last.name.as_str(), last.value, last.bound, last.passed),
+            ("nonplanar_motion", 0.004, Some(MIN_NONPLANAR_MOTION), false)
+        );
+        assert_eq!(planar.outcome.unwrap_err().result_code, 1301);
+        let short = assess(&analysis(lively(), 1), 1.0, &Challenge::Silent, None, None);
+        assert_eq!(
+            short.checks.len(),
+            2,
+            "nothing is measured past the failure"
+        );
+        let digits = assess(
+            &analysis(lively(), 1),
+            3.0,
+            &Challenge::Digits("1234".into()),
+            None,
+            None,
+        );
+        assert_eq!(
+            digits.checks.last().map(|c| (c.name.as_str(), c.passed)),
+            Some(("has_sound", false))
+        );
     }
 
     #[test]

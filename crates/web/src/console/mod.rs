@@ -122,6 +122,10 @@ pub fn router(web: Web) -> Router {
         .route("/console/apps/{app}/records", get(records::list))
         .route("/console/apps/{app}/records/{token}", get(records::detail))
         .route(
+            "/console/apps/{app}/records/{token}/review",
+            post(records::review),
+        )
+        .route(
             "/console/apps/{app}/records/{token}/media/{name}",
             get(records::media),
         )

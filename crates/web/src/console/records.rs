@@ -2,15 +2,18 @@
 //! card reading, attempts, photos and video), and erase it on demand.
 
 use super::access::{CsrfForm, Ctx, Empty};
-use super::views::{self, row, when, AttemptRow, Choice, RecordRow};
+use super::views::{self, row, when, AttemptRow, CheckRow, Choice, RecordReview, RecordRow};
+use super::words::Words;
 use super::{render, see};
 use crate::Web;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use heshen_core::codes;
+use heshen_core::flow::LivenessCheck;
 use heshen_service::console::Permission;
 use heshen_service::manage::{self, FlowSearch, ResultFilter};
+use heshen_service::ServiceError;
 use serde::Deserialize;
 
 const PAGE: u32 = 50;
@@ -218,8 +221,21 @@ pub async fn detail(
             sim: a.outcome.sim.map(|s| format!("{s:.2}")).unwrap_or_default(),
             liveness_mode: a.outcome.liveness_mode.to_string(),
             action_sequence: a.outcome.action_sequence.clone().unwrap_or_default(),
+            checks: a.outcome.checks.iter().map(|c| check_row(w, c)).collect(),
         })
         .collect();
+    let review_asked = manage::review_asked(&web.state, &stored).await;
+    let review = flow.review.as_ref().map(|r| RecordReview {
+        approved: r.approved,
+        status: w.status(if r.approved { "approved" } else { "rejected" }),
+        note: r.note.clone(),
+        by: r.by.clone(),
+        at: when(r.at_ms),
+    });
+    let may_review = review_asked
+        && flow.review.is_none()
+        && flow.stage == heshen_core::flow::Stage::Finished
+        && ctx.operator().may(Permission::Review);
     let (videos, images): (Vec<String>, Vec<String>) = manage::media_names(flow)
         .into_iter()
         .partition(|name| is_video(name));
@@ -236,8 +252,62 @@ pub async fn detail(
             attempts,
             images,
             videos,
+            review_asked,
+            review,
+            may_review,
         },
     )
+}
+
+/// `POST …/records/{token}/review`: a reviewer's decision on a record (人工复核).
+pub async fn review(
+    State(web): State<Web>,
+    ctx: Ctx,
+    Path((app_id, token)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<super::rules::ReviewForm>,
+) -> Response {
+    let Some(approved) = form.approves() else {
+        return ctx.fail(ServiceError::Invalid(ctx.w().bad_request.into()));
+    };
+    match manage::review_record(
+        &web.state,
+        ctx.operator(),
+        &app_id,
+        &token,
+        approved,
+        &form.note,
+    )
+    .await
+    {
+        Ok(()) => see(&format!("/console/apps/{app_id}/records/{token}")),
+        Err(err) => ctx.fail(err),
+    }
+}
+
+fn check_row(w: &Words, check: &LivenessCheck) -> CheckRow {
+    let number = |v: f64| {
+        let text = format!("{v:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let (value, bound) = match check.bound {
+        Some(bound) => (
+            number(check.value),
+            format!(
+                "{} {}",
+                if check.at_most { "≤" } else { "≥" },
+                number(bound)
+            ),
+        ),
+        None if check.value > 0.0 => (w.yes.to_string(), String::new()),
+        None => (w.no.to_string(), String::new()),
+    };
+    CheckRow {
+        label: w.check_label(&check.name),
+        name: check.name.clone(),
+        value,
+        bound,
+        passed: check.passed,
+    }
 }
 
 pub async fn media(

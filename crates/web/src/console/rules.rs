@@ -245,6 +245,7 @@ fn wizard_view(
             sim_threshold: format!("{}", config.sim_threshold),
             max_attempts: config.max_attempts,
             allow_video_upload: config.allow_video_upload,
+            manual_review: config.manual_review,
             success_copy: config.success_copy.clone(),
             failure_copy: config.failure_copy.clone(),
             redirect_url: config.default_redirect_url.clone().unwrap_or_default(),
@@ -301,6 +302,7 @@ pub struct StepForm {
     success_copy: Option<String>,
     failure_copy: Option<String>,
     redirect_url: Option<String>,
+    manual_review: Option<String>,
 }
 
 fn parse_choice<T: serde::de::DeserializeOwned>(
@@ -356,6 +358,7 @@ fn apply_step(config: &mut RuleConfig, step: usize, form: &StepForm) -> Result<(
             config.failure_copy = text(&form.failure_copy);
             let url = text(&form.redirect_url);
             config.default_redirect_url = (!url.is_empty()).then_some(url);
+            config.manual_review = form.manual_review.is_some();
         }
         _ => return Err("no such step".into()),
     }
@@ -553,6 +556,7 @@ fn summary(ctx: &Ctx, config: &RuleConfig) -> Vec<SummaryRow> {
         row(w.allow_video_upload, yes_no(config.allow_video_upload)),
         row(w.success_copy, config.success_copy.clone()),
         row(w.failure_copy, config.failure_copy.clone()),
+        row(w.manual_review, yes_no(config.manual_review)),
         row(
             w.redirect_url,
             config.default_redirect_url.clone().unwrap_or_default(),

@@ -285,6 +285,7 @@ pub struct Wizard {
     pub sim_threshold: String,
     pub max_attempts: u8,
     pub allow_video_upload: bool,
+    pub manual_review: bool,
     pub success_copy: String,
     pub failure_copy: String,
     pub redirect_url: String,
@@ -408,6 +409,17 @@ pub struct AttemptRow {
     pub sim: String,
     pub liveness_mode: String,
     pub action_sequence: String,
+    pub checks: Vec<CheckRow>,
+}
+
+/// One measure of an attempt's liveness decision.
+pub struct CheckRow {
+    pub name: String,
+    pub label: &'static str,
+    pub value: String,
+    /// `≥ 0.013`, `≤ 0.5`, or empty for a yes/no check.
+    pub bound: String,
+    pub passed: bool,
 }
 
 #[derive(Template)]
@@ -423,6 +435,20 @@ pub struct RecordPage {
     pub images: Vec<String>,
     pub videos: Vec<String>,
     pub may_erase: bool,
+    /// The rule asks a reviewer to decide on each finished flow.
+    pub review_asked: bool,
+    /// The decision taken, in words (status, note, who, when), if any.
+    pub review: Option<RecordReview>,
+    /// The signed-in user may decide now (a reviewer, the flow finished, no decision yet).
+    pub may_review: bool,
+}
+
+pub struct RecordReview {
+    pub approved: bool,
+    pub status: &'static str,
+    pub note: String,
+    pub by: String,
+    pub at: String,
 }
 
 /// A count with its share of a whole, for the statistics tables.

@@ -257,6 +257,32 @@ words! {
     id_number: "证件号码", "ID number";
     ocr_title: "身份证识别结果", "ID-card reading";
     attempts_title: "活体与比对", "Liveness and comparison";
+    record_review_title: "人工复核", "Manual review";
+    record_review_awaiting: "此业务流程要求人工复核：等待审核员决定。", "This business flow asks for a manual review: waiting for a reviewer.";
+    record_review_by: "审核员", "Reviewer";
+    manual_review: "每次核身结束后由审核员人工复核", "A reviewer decides on each finished verification";
+    checks_title: "活体判定的各项检查", "The liveness decision, check by check";
+    check_other: "其他检查", "Another check";
+    check_passed: "通过", "passed";
+    check_failed: "未通过", "failed";
+    check_has_frames: "视频有画面", "The video has frames";
+    check_duration_s: "录制时长（秒）", "Recording length (s)";
+    check_several_faces_share: "多张人脸的帧占比", "Share of frames with several faces";
+    check_face_share: "有完整人脸的帧占比", "Share of frames with a whole face";
+    check_actions_in_order: "按顺序完成动作", "Actions performed in order";
+    check_has_sound: "视频有声音", "The video has sound";
+    check_voice_rms: "音量（RMS）", "Loudness (RMS)";
+    check_speech_analysed: "语音已分析", "The speech was analysed";
+    check_speech_s: "语音时长（秒）", "Speech (s)";
+    check_lip_movement: "嘴唇开合幅度", "Lip movement";
+    check_lip_sync: "唇动与声音的相关性", "Lips in time with the voice";
+    check_digits_heard: "读出的是下发的数字", "The digits read were the ones shown";
+    check_flash_coverage: "可测量的帧占比（炫彩）", "Measurable frames (flash)";
+    check_flash_correlation: "脸部反光与颜色序列的相关性", "Reflection follows the colours";
+    check_flash_amplitude: "反光强度", "Reflection strength";
+    check_flash_colours_matched: "匹配的颜色数", "Colours matched";
+    check_natural_motion: "自然的动作（转头、眨眼或嘴动）", "Natural motion (turn, blink or mouth)";
+    check_nonplanar_motion: "非平面运动（照片为 0）", "Non-planar motion (a photo has none)";
     live_status: "活体结果", "Liveness";
     compare_status: "比对结果", "Comparison";
     sim: "相似度", "Similarity";
@@ -330,6 +356,32 @@ impl Words {
             "rejected" => self.status_rejected,
             "superseded" => self.status_superseded,
             _ => self.status_draft,
+        }
+    }
+
+    /// A liveness check's name (`heshen_vision::liveness::Check::name`) in words; an unknown
+    /// one (a newer engine's) reads as "other".
+    pub fn check_label(&self, name: &str) -> &'static str {
+        match name {
+            "has_frames" => self.check_has_frames,
+            "duration_s" => self.check_duration_s,
+            "several_faces_share" => self.check_several_faces_share,
+            "face_share" => self.check_face_share,
+            "actions_in_order" => self.check_actions_in_order,
+            "has_sound" => self.check_has_sound,
+            "voice_rms" => self.check_voice_rms,
+            "speech_analysed" => self.check_speech_analysed,
+            "speech_s" => self.check_speech_s,
+            "lip_movement" => self.check_lip_movement,
+            "lip_sync" => self.check_lip_sync,
+            "digits_heard" => self.check_digits_heard,
+            "flash_coverage" => self.check_flash_coverage,
+            "flash_correlation" => self.check_flash_correlation,
+            "flash_amplitude" => self.check_flash_amplitude,
+            "flash_colours_matched" => self.check_flash_colours_matched,
+            "natural_motion" => self.check_natural_motion,
+            "nonplanar_motion" => self.check_nonplanar_motion,
+            _ => self.check_other,
         }
     }
 
