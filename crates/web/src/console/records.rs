@@ -137,8 +137,10 @@ pub async fn list(
     )
 }
 
+/// Recordings of the H5 flow are stored as `recording-…` (their container is the browser's);
+/// videos given through the API keep their extension.
 fn is_video(name: &str) -> bool {
-    [".mp4", ".webm", ".mov"].iter().any(|x| name.ends_with(x))
+    name.starts_with("recording-") || [".mp4", ".webm", ".mov"].iter().any(|x| name.ends_with(x))
 }
 
 pub async fn detail(
@@ -210,6 +212,7 @@ pub async fn detail(
         .attempts
         .iter()
         .map(|a| AttemptRow {
+            seq_short: a.seq.chars().take(8).collect(),
             seq: a.seq.clone(),
             at: when(a.req_time_ms),
             live_status: result_label(&ctx, Some(a.outcome.live_status)),

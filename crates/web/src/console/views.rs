@@ -403,6 +403,8 @@ pub struct Records {
 
 pub struct AttemptRow {
     pub seq: String,
+    /// The first characters of `seq`, enough to tell attempts apart on a phone.
+    pub seq_short: String,
     pub at: String,
     pub live_status: String,
     pub compare_status: String,
