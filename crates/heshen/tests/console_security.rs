@@ -1205,6 +1205,14 @@ async fn legacy_appids_are_created_with_their_secret_shown_once_and_disabled_lik
     server.stop().await;
 }
 
+/// A decision on a record with no note; the answer's status.
+async fn decide(browser: &Browser, record: &str, decision: &str) -> StatusCode {
+    browser
+        .post(&format!("{record}/review"), &[("decision", decision)])
+        .await
+        .status()
+}
+
 #[tokio::test]
 async fn a_rule_that_asks_for_manual_review_gets_one_decision_per_finished_record() {
     use heshen_core::flow::FlowKind;
@@ -1250,13 +1258,10 @@ async fn a_rule_that_asks_for_manual_review_gets_one_decision_per_finished_recor
         !body.contains("record-review-form"),
         "operators do not review"
     );
-    let refused = operator
-        .post(
-            &format!("{}/review", record(&finished)),
-            &[("decision", "approve")],
-        )
-        .await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        decide(&operator, &record(&finished), "approve").await,
+        StatusCode::FORBIDDEN
+    );
 
     let mut reviewer = user(&server, &mut admin, "rosa", "reviewer", "tests").await;
     let (_, body) = reviewer.page(&record(&unasked)).await;
@@ -1269,20 +1274,14 @@ async fn a_rule_that_asks_for_manual_review_gets_one_decision_per_finished_recor
         !body.contains("record-review-form"),
         "nothing to decide before the end"
     );
-    let early = reviewer
-        .post(
-            &format!("{}/review", record(&unfinished)),
-            &[("decision", "approve")],
-        )
-        .await;
-    assert_eq!(early.status(), StatusCode::BAD_REQUEST);
-    let unasked_post = reviewer
-        .post(
-            &format!("{}/review", record(&unasked)),
-            &[("decision", "approve")],
-        )
-        .await;
-    assert_eq!(unasked_post.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        decide(&reviewer, &record(&unfinished), "approve").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        decide(&reviewer, &record(&unasked), "approve").await,
+        StatusCode::BAD_REQUEST
+    );
 
     let (_, body) = reviewer.page(&record(&finished)).await;
     assert!(body.contains("data-testid=\"record-review-form\""));
@@ -1297,13 +1296,10 @@ async fn a_rule_that_asks_for_manual_review_gets_one_decision_per_finished_recor
     assert!(body.contains("data-testid=\"record-review-status\""));
     assert!(body.contains("the face is half hidden") && body.contains("rosa"));
     assert!(!body.contains("record-review-form"), "one decision");
-    let again = reviewer
-        .post(
-            &format!("{}/review", record(&finished)),
-            &[("decision", "approve")],
-        )
-        .await;
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        decide(&reviewer, &record(&finished), "approve").await,
+        StatusCode::BAD_REQUEST
+    );
     let stored = heshen_service::flows::load(&server.state, &finished, FlowKind::Detect)
         .await
         .unwrap()

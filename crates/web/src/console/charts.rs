@@ -2,6 +2,7 @@
 //! request, and the same picture in every browser and in a saved page.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 const INK: RGBColor = RGBColor(0x1f, 0x29, 0x37);
 const GRID: RGBColor = RGBColor(0xe5, 0xe7, 0xeb);
@@ -122,30 +123,38 @@ fn draw_bars(svg: &mut String, items: &[(String, i64)]) -> Result<(), Box<dyn st
     let height = 40 + 34 * items.len() as u32;
     let root = SVGBackend::with_string(svg, (760, height)).into_drawing_area();
     root.fill(&WHITE)?;
-    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
-    let (label_area, bar_area) = root.split_horizontally(190);
-    let rows = items.len().max(1) as i64;
-    let mut chart = ChartBuilder::on(&bar_area)
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
+    let rows = items.len().max(1) as f64;
+    // The labels sit in the chart's own coordinates, left of zero, so each one is centred on
+    // its bar whatever the chart's height.
+    let width = max * 1.18;
+    let label_span = width / 3.0;
+    let mut chart = ChartBuilder::on(&root)
         .margin(10)
-        .build_cartesian_2d(0f64..(max as f64 * 1.18), 0i64..rows)?;
+        .build_cartesian_2d(-label_span..width, 0f64..rows)?;
+    let centred = || {
+        ("sans-serif", 14)
+            .into_font()
+            .color(&INK)
+            .pos(Pos::new(HPos::Left, VPos::Center))
+    };
     for (row, (label, value)) in items.iter().enumerate() {
-        let top = rows - row as i64;
-        let share = *value as f64 / max as f64;
+        let centre = rows - row as f64 - 0.5;
+        let share = *value as f64 / max;
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, top - 1), (*value as f64, top)],
+            [(0.0, centre - 0.36), (*value as f64, centre + 0.36)],
             SERIES[0].mix(0.35 + 0.65 * share).filled(),
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             value.to_string(),
-            (*value as f64 + max as f64 * 0.01, top),
-            ("sans-serif", 14).into_font().color(&INK),
+            (*value as f64 + max * 0.01, centre),
+            centred(),
         )))?;
-        let y = 14 + 34 * row as i32 + 10;
-        label_area.draw(&Text::new(
+        chart.draw_series(std::iter::once(Text::new(
             label.clone(),
-            (8, y),
-            ("sans-serif", 14).into_font().color(&INK),
-        ))?;
+            (-label_span, centre),
+            centred(),
+        )))?;
     }
     root.present()?;
     Ok(())

@@ -209,6 +209,16 @@ pub(crate) fn csv_field(raw: &str) -> String {
     format!("\"{}\"", defused.replace('"', "\"\""))
 }
 
+/// A result code with what it means: FaceID's own message, or the console's word for a pass
+/// and for a flow not finished.
+pub(crate) fn result_label(w: &Words, code: Option<i64>) -> String {
+    match code {
+        None => w.result_unfinished.to_string(),
+        Some(0) => format!("0 · {}", w.result_passed),
+        Some(code) => format!("{code} · {}", heshen_core::codes::lookup(code).message),
+    }
+}
+
 /// A CSV download: UTF-8, never cached.
 pub(crate) fn csv_response(body: String, filename: &str) -> Response {
     download(body.into_bytes(), "text/csv; charset=utf-8", filename)

@@ -9,7 +9,6 @@ use crate::Web;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use heshen_core::codes;
 use heshen_core::flow::LivenessCheck;
 use heshen_service::console::Permission;
 use heshen_service::manage::{self, FlowSearch, ResultFilter};
@@ -52,11 +51,7 @@ fn result_filter(text: &str) -> Option<ResultFilter> {
 }
 
 fn result_label(ctx: &Ctx, code: Option<i64>) -> String {
-    match code {
-        None => ctx.w().result_unfinished.to_string(),
-        Some(0) => format!("0 · {}", ctx.w().result_passed),
-        Some(code) => format!("{code} · {}", codes::lookup(code).message),
-    }
+    super::result_label(ctx.w(), code)
 }
 
 pub async fn list(

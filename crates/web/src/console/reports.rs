@@ -122,7 +122,7 @@ pub async fn statistics(
         .codes
         .iter()
         .map(|(code, n)| views::ShareRow {
-            label: format!("{code} · {}", codes::lookup(*code).message),
+            label: super::result_label(w, Some(*code)),
             count: *n,
             share: percent(*n, figures.finished),
         })
@@ -299,7 +299,7 @@ pub async fn reconciliation(
                 seq: c.seq.clone(),
                 at: views::when(c.req_time),
                 source: source_label(lang, &c.compare_source),
-                result: format!("{} · {}", c.error_code, codes::lookup(c.error_code).message),
+                result: super::result_label(w, Some(c.error_code)),
                 sim: c.sim.clone(),
                 billed: if c.billed { w.yes } else { w.no },
                 id_card: c.masked_id_card.clone(),
