@@ -28,6 +28,7 @@ pub struct Application {
     max_connections: usize,
     purge_interval: Duration,
     shutdown_grace: Duration,
+    web: heshen_web::WebConfig,
 }
 
 /// The master key: from settings when given (shared by all nodes), else the data dir's key file.
@@ -102,6 +103,10 @@ impl Application {
             max_connections: settings.max_connections.max(1),
             purge_interval: Duration::from_secs(settings.purge_interval_secs.max(1)),
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_secs),
+            web: heshen_web::WebConfig {
+                wechat_check_files: settings.wechat_check_files.clone(),
+                ..heshen_web::WebConfig::default()
+            },
         })
     }
 
@@ -126,7 +131,7 @@ impl Application {
                 stop.child_token(),
             ))
         });
-        let pages = heshen_web::Web::new(self.state.clone(), heshen_web::WebConfig::default());
+        let pages = heshen_web::Web::new(self.state.clone(), self.web.clone());
         let router = heshen_api::router(self.gateway.clone())
             .merge(heshen_web::router(pages))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(

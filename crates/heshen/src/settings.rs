@@ -61,6 +61,9 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// On shutdown, how long in-flight requests may take to finish before they are dropped.
     pub shutdown_grace_secs: u64,
+    /// The check files WeChat asks a business domain (业务域名) to serve at its root before a
+    /// mini-program's `<web-view>` may open it: file name (`MP_verify_….txt`) → its content.
+    pub wechat_check_files: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -109,6 +112,7 @@ impl Default for Settings {
             body_timeout_secs: api.body_timeout.as_secs(),
             request_timeout_secs: api.request_timeout.as_secs(),
             shutdown_grace_secs: 10,
+            wechat_check_files: HashMap::new(),
         }
     }
 }

@@ -491,3 +491,42 @@ async fn a_recording_sent_again_is_a_replay() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_check_file_wechat_asks_of_a_business_domain_is_served_at_the_root() {
+    let server = Server::start_with(|s| {
+        s.wechat_check_files
+            .insert("MP_verify_Ab12Cd34.txt".into(), "Ab12Cd34Ef56".into());
+    })
+    .await;
+    let served = client()
+        .get(format!("{}/MP_verify_Ab12Cd34.txt", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(served.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert_eq!(served.text().await.unwrap(), "Ab12Cd34Ef56");
+    for other in ["/MP_verify_other.txt", "/master.key", "/openapi.json.txt"] {
+        let missing = client()
+            .get(format!("{}{other}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{other}");
+    }
+    let api = client()
+        .get(format!("{}/openapi.json", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.status(),
+        StatusCode::OK,
+        "the API's own paths still win"
+    );
+    server.stop().await;
+}

@@ -32,6 +32,8 @@ pub struct WebConfig {
     pub max_card_bytes: usize,
     /// Uploads (card sides and recordings) per token per minute.
     pub uploads_per_minute: NonZeroU32,
+    /// WeChat's business-domain check files, served at the root: name → content.
+    pub wechat_check_files: std::collections::HashMap<String, String>,
 }
 
 impl Default for WebConfig {
@@ -40,6 +42,7 @@ impl Default for WebConfig {
             max_recording_bytes: 20 * 1024 * 1024,
             max_card_bytes: 8 * 1024 * 1024,
             uploads_per_minute: NonZeroU32::new(12).expect("non-zero"),
+            wechat_check_files: std::collections::HashMap::new(),
         }
     }
 }
@@ -79,6 +82,7 @@ fn h5_router(web: Web) -> Router {
         .route("/mp/v1/tokens/{token}", get(miniprogram::token_status))
         .route("/mp/v1/return", get(miniprogram::return_page))
         .route("/mp/v1/legacy/auth", post(miniprogram::legacy_auth))
+        .route("/{file}", get(miniprogram::wechat_check_file))
         .route("/h5/assets/{file}", get(assets::serve))
         .route("/sdk/heshen.js", get(assets::sdk))
         .route(

@@ -38,6 +38,22 @@ fn start_path(kind: FlowKind) -> &'static str {
     }
 }
 
+/// `GET /{file}`: a check file WeChat asks the business domain to serve at its root (the
+/// operator configures its name and content, `wechat_check_files`); anything else is 404.
+pub async fn wechat_check_file(State(web): State<Web>, Path(file): Path<String>) -> Response {
+    match web.config.wechat_check_files.get(&file) {
+        Some(content) if file.ends_with(".txt") => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            content.clone(),
+        )
+            .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// `GET /mp/v1/tokens/{token}`: whether the mini-program can open the flow, and where.
 pub async fn token_status(State(web): State<Web>, Path(token): Path<String>) -> Response {
     if BizToken::parse(&token).is_none() {
