@@ -8,7 +8,7 @@
 use crate::admin::{audit, Actor};
 use crate::error::{ServiceError, ServiceResult};
 use crate::flows::{self, FlowOwner, StoredFlow};
-use crate::state::AppState;
+use crate::state::{parse_config, AppState};
 use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
 use base64::Engine as _;
 use heshen_core::codes;
@@ -24,11 +24,6 @@ use sha2::{Digest, Sha256};
 
 /// The longest `uid` (the integrator's openid of the person) taken.
 const MAX_UID_LEN: usize = 128;
-
-fn config_of(app: &LegacyApp) -> ServiceResult<LegacyConfig> {
-    serde_json::from_value(app.config.clone())
-        .map_err(|e| ServiceError::corrupt("legacy appid configuration", e))
-}
 
 /// Creates an active legacy appid under `app`; its secret key is [`secret_key`] of it.
 pub async fn create(
@@ -109,7 +104,8 @@ fn unavailable(err: ServiceError) -> LegacyError {
     LegacyError::Unavailable
 }
 
-/// The active appid a signature is for, once the signature holds for `api` and `appid`.
+/// The active appid a signature is for, once the signature holds for `api` and `appid`. Read
+/// from the store, not the cache: a disabled appid is refused from the next request on.
 async fn authenticate(
     state: &AppState,
     signature: &str,
@@ -131,10 +127,11 @@ async fn authenticate(
 
 /// The pages a legacy flow runs, from its appid's configuration.
 pub async fn page_rule(state: &AppState, legacy_app_id: &str) -> ServiceResult<Option<RuleConfig>> {
-    let Some(app) = state.store().legacy_app(legacy_app_id).await? else {
+    let Some(app) = state.legacy_app(legacy_app_id).await? else {
         return Ok(None);
     };
-    let rule = config_of(&app)?
+    let rule = app
+        .config
         .page_rule(&app.name)
         .map_err(|e| ServiceError::corrupt("legacy appid configuration", e))?;
     Ok(Some(rule))
@@ -152,7 +149,8 @@ pub async fn start(
         return Err(LegacyError::BadRequest);
     }
     let app = authenticate(state, signature, appid, legacy::API_AUTH).await?;
-    let config = config_of(&app).map_err(unavailable)?;
+    let config: LegacyConfig =
+        parse_config("legacy appid configuration", &app.config).map_err(unavailable)?;
     let now = state.clock().now_ms();
     let token = BizToken::generate();
     let request = FlowRequest {

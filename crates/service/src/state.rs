@@ -43,6 +43,14 @@ pub struct MerchantEntry {
     pub config: MerchantConfig,
 }
 
+/// A legacy protocol appid (seed 003) as its flows' pages read it.
+#[derive(Debug, Clone)]
+pub struct LegacyAppEntry {
+    pub legacy_app_id: String,
+    pub name: String,
+    pub config: heshen_core::rule::LegacyConfig,
+}
+
 /// Known entries; a flood of made-up ids lands in [`Lookups::missing`] and cannot evict them.
 const KNOWN_CAPACITY: u64 = 100_000;
 const MISSING_CAPACITY: u64 = 10_000;
@@ -113,7 +121,7 @@ impl<V: Clone + Send + Sync + 'static> Lookups<V> {
     }
 }
 
-fn parse_config<C: serde::de::DeserializeOwned>(
+pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(
     what: &'static str,
     stored: &serde_json::Value,
 ) -> ServiceResult<C> {
@@ -139,6 +147,7 @@ struct Inner {
     api_keys: Lookups<KeyEntry>,
     rules: Lookups<RuleEntry>,
     merchants: Lookups<MerchantEntry>,
+    legacy_apps: Lookups<LegacyAppEntry>,
     authority: OnceLock<Arc<dyn AuthoritySource>>,
     vision: OnceLock<Vision>,
     jobs_queued: tokio::sync::Notify,
@@ -154,6 +163,7 @@ impl AppState {
                 api_keys: Lookups::new(config.cache_ttl),
                 rules: Lookups::new(config.cache_ttl),
                 merchants: Lookups::new(config.cache_ttl),
+                legacy_apps: Lookups::new(config.cache_ttl),
                 store,
                 config,
                 clock: Clock::default(),
@@ -269,6 +279,26 @@ impl AppState {
                     merchant_id: m.merchant_id,
                     app_id: m.app_id,
                     name: m.name,
+                }))
+            })
+            .await
+    }
+
+    /// A legacy appid's name and configuration, which never change after creation: every page
+    /// of its flows reads them. (Signatures read the appid's status from the store, so that
+    /// disabling it takes effect at once.)
+    pub async fn legacy_app(&self, legacy_app_id: &str) -> ServiceResult<Option<LegacyAppEntry>> {
+        let store = &self.inner.store;
+        self.inner
+            .legacy_apps
+            .get(legacy_app_id, async {
+                let Some(app) = store.legacy_app(legacy_app_id).await? else {
+                    return Ok(None);
+                };
+                Ok(Some(LegacyAppEntry {
+                    config: parse_config("legacy appid configuration", &app.config)?,
+                    legacy_app_id: app.legacy_app_id,
+                    name: app.name,
                 }))
             })
             .await
