@@ -5,7 +5,8 @@
 //
 // Plan: { startUrl, video, audio?, screenshots, name, lang, viewport: {width, height, mobile},
 //         identity?: { cardFront?, cardBack?, name?, idCard? }, redirectPrefix?,
-//         tamper?: "reuse-challenge", leaveFlash?: true, userAgent? }
+//         tamper?: "reuse-challenge", leaveFlash?: true, userAgent?,
+//         dropPart?: n (the first try of recording part n is cut off, as a phone's network does) }
 // Prints one JSON line: { code, finalUrl, pages: [...], ... } or { error }.
 import { launch, screenshots, testid } from './common.mjs';
 
@@ -90,6 +91,23 @@ async function main() {
     }
   }
   report.uploadPath = await page.locator('script[data-upload]').getAttribute('data-upload');
+  // Count every recording part sent, and cut one off once when the plan says so.
+  report.partPuts = {};
+  report.partLists = 0;
+  await page.route(/\/liveness\/[0-9a-f]+\/parts(\/\d+)?$/, async (route) => {
+    const request = route.request();
+    const index = request.url().match(/\/parts\/(\d+)$/);
+    if (request.method() === 'GET') report.partLists += 1;
+    if (request.method() === 'PUT' && index) {
+      const n = Number(index[1]);
+      report.partPuts[n] = (report.partPuts[n] || 0) + 1;
+      if (plan.dropPart === n && report.partPuts[n] === 1) {
+        await route.abort('connectionreset');
+        return;
+      }
+    }
+    await route.continue();
+  });
   // Note each prompt and whether the upload showed its progress, as the person saw them.
   await page.evaluate(() => {
     window.__seen = { prompts: [], progress: false };

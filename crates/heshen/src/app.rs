@@ -105,6 +105,8 @@ impl Application {
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_secs),
             web: heshen_web::WebConfig {
                 wechat_check_files: settings.wechat_check_files.clone(),
+                max_recording_bytes: settings.max_recording_bytes,
+                recording_part_bytes: settings.recording_part_bytes.max(1024),
                 ..heshen_web::WebConfig::default()
             },
         })

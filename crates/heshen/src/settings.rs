@@ -61,6 +61,11 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// On shutdown, how long in-flight requests may take to finish before they are dropped.
     pub shutdown_grace_secs: u64,
+    /// The largest liveness recording a page may upload.
+    pub max_recording_bytes: u64,
+    /// The liveness page sends its recording in parts of this size, so an upload that the
+    /// network breaks off resumes at the parts that did not arrive.
+    pub recording_part_bytes: usize,
     /// The check files WeChat asks a business domain (业务域名) to serve at its root before a
     /// mini-program's `<web-view>` may open it: file name (`MP_verify_….txt`) → its content.
     pub wechat_check_files: HashMap<String, String>,
@@ -83,6 +88,7 @@ impl Default for Settings {
     fn default() -> Self {
         let service = heshen_service::ServiceConfig::default();
         let api = heshen_api::GatewayConfig::default();
+        let web = heshen_web::WebConfig::default();
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
@@ -112,6 +118,8 @@ impl Default for Settings {
             body_timeout_secs: api.body_timeout.as_secs(),
             request_timeout_secs: api.request_timeout.as_secs(),
             shutdown_grace_secs: 10,
+            max_recording_bytes: web.max_recording_bytes,
+            recording_part_bytes: web.recording_part_bytes,
             wechat_check_files: HashMap::new(),
         }
     }

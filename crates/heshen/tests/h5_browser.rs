@@ -146,9 +146,24 @@ async fn a_real_face_verifies_end_to_end_and_a_different_person_does_not() {
     // The integrator names the person; the man in the car opens his mouth when asked.
     let named = rule(&server, open_mouth_against_registry()).await;
     let (url, token) = detect_auth(&server, &named, Some((FILMED_ID, FILMED_NAME)), &redirect);
-    let walk = plan("zh-phone-pass", &url, &feed, "zh-CN", PHONE, &redirect);
+    let mut walk = plan("zh-phone-pass", &url, &feed, "zh-CN", PHONE, &redirect);
+    // The network drops the recording's second part the first time: the page asks which parts
+    // arrived and sends only the one that did not.
+    walk["dropPart"] = json!(1);
     let report = browse(walk).await;
     assert_eq!(report["code"], 0, "{report:#}");
+    let puts = &report["partPuts"];
+    assert!(
+        puts.as_object().is_some_and(|p| p.len() >= 3),
+        "a recording in several parts: {puts}"
+    );
+    assert_eq!(
+        puts["0"], 1,
+        "the part that arrived is not sent again: {puts}"
+    );
+    assert_eq!(puts["1"], 2, "the part cut off is sent again: {puts}");
+    assert_eq!(puts["2"], 1, "{puts}");
+    assert!(report["partLists"].as_u64() >= Some(1), "{report:#}");
     let final_url = report["finalUrl"].as_str().unwrap();
     assert_eq!(final_url, format!("{redirect}?token={token}"), "{report:#}");
     assert_eq!(report["thirdParty"], json!([]), "no third-party request");

@@ -530,3 +530,177 @@ async fn the_check_file_wechat_asks_of_a_business_domain_is_served_at_the_root()
     );
     server.stop().await;
 }
+
+/// Sends part `index` of a recording.
+async fn put_part(record_url: &str, index: &str, bytes: Vec<u8>) -> reqwest::Response {
+    client()
+        .put(format!("{record_url}/parts/{index}"))
+        .header(CONTENT_TYPE, "video/mp4")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn complete_parts(record_url: &str, parts: usize) -> reqwest::Response {
+    client()
+        .post(format!("{record_url}/parts"))
+        .json(&serde_json::json!({ "parts": parts }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (status, body["error"]["code"].as_str().unwrap().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_sent_in_parts_resumes_where_it_broke_off_and_is_judged_whole() {
+    const PART: usize = 16 * 1024;
+    let server = Server::start_with(|s| {
+        s.vision = "required".into();
+        s.models_dir = Some(models_dir());
+        s.recording_part_bytes = PART;
+        s.max_recording_bytes = 64 * PART as u64;
+    })
+    .await;
+    let rule = silent_rule(&server).await;
+    let token = detect(&server, &rule).await;
+    let record_url = to_liveness(&server, &token).await;
+    let video = video();
+    let parts: Vec<Vec<u8>> = video.chunks(PART).map(<[u8]>::to_vec).collect();
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+
+    // The connection breaks after the first part; the third went up on another try.
+    for index in [0, 2] {
+        let sent = put_part(&record_url, &index.to_string(), parts[index].clone()).await;
+        assert_eq!(sent.status(), StatusCode::OK);
+    }
+    let held: serde_json::Value = client()
+        .get(format!("{record_url}/parts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(held["parts"], serde_json::json!([0, 2]));
+    assert_eq!(held["partBytes"], PART);
+
+    // Completing with parts missing is refused and records nothing.
+    let early = complete_parts(&record_url, parts.len()).await;
+    assert_eq!(
+        error_code(early).await,
+        (StatusCode::BAD_REQUEST, "InvalidParameter".into())
+    );
+    let stored = heshen_service::flows::load(&server.state, &token, FlowKind::Detect)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.flow.pending_recording().is_none());
+
+    // Bad parts: too big, beyond the largest recording, not a number, not a video, another
+    // challenge, another site, a token nobody issued.
+    let big = put_part(&record_url, "1", vec![0; PART + 1]).await;
+    assert_eq!(
+        error_code(big).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "1107".into())
+    );
+    let beyond = put_part(&record_url, "64", parts[1].clone()).await;
+    assert_eq!(
+        error_code(beyond).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "1107".into())
+    );
+    let unnumbered = put_part(&record_url, "one", parts[1].clone()).await;
+    assert_eq!(
+        error_code(unnumbered).await,
+        (StatusCode::BAD_REQUEST, "InvalidParameter".into())
+    );
+    let text = client()
+        .put(format!("{record_url}/parts/1"))
+        .header(CONTENT_TYPE, "text/plain")
+        .body(parts[1].clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (base, _) = record_url.rsplit_once('/').unwrap();
+    let guessed = put_part(
+        &format!("{base}/00112233445566778899aabbccddeeff"),
+        "1",
+        parts[1].clone(),
+    )
+    .await;
+    assert_eq!(guessed.status(), StatusCode::CONFLICT);
+    let foreign = client()
+        .put(format!("{record_url}/parts/1"))
+        .header(CONTENT_TYPE, "video/mp4")
+        .header(ORIGIN, "https://evil.example")
+        .body(parts[1].clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let nobody = put_part(
+        &format!(
+            "{}/h5/00000000-0000-4000-8000-000000000000/liveness/00",
+            server.url
+        ),
+        "1",
+        parts[1].clone(),
+    )
+    .await;
+    assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
+    let still: serde_json::Value = client()
+        .get(format!("{record_url}/parts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        still["parts"],
+        serde_json::json!([0, 2]),
+        "the refusals stored nothing"
+    );
+
+    // The rest, the third again as a resend would, then the whole is judged.
+    for (index, part) in parts.iter().enumerate().skip(1) {
+        let sent = put_part(&record_url, &index.to_string(), part.clone()).await;
+        assert_eq!(sent.status(), StatusCode::OK, "part {index}");
+    }
+    let done = complete_parts(&record_url, parts.len()).await;
+    assert_eq!(done.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        judged_code(&server, &token).await,
+        0,
+        "the joined recording passes"
+    );
+    let store = server.state.store();
+    assert!(
+        store.media_names(&token, "part-").await.unwrap().is_empty(),
+        "parts erased"
+    );
+    let recordings = store.media_names(&token, "recording-").await.unwrap();
+    assert_eq!(recordings.len(), 1, "{recordings:?}");
+    let joined = store
+        .get_media(&token, &recordings[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        joined == video,
+        "the parts join into the recording as it was sent"
+    );
+
+    // The challenge has its recording: no more parts, no second completion.
+    let late = put_part(&record_url, "0", parts[0].clone()).await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    let again = complete_parts(&record_url, parts.len()).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    server.stop().await;
+}

@@ -114,6 +114,27 @@ fn flash_report(spec: &ChallengeSpec, report: Option<&str>) -> ServiceResult<Opt
     Ok(Some(onsets))
 }
 
+/// The flow's current challenge when `nonce` names it, it still waits for its recording and
+/// the token has not expired; otherwise the refusal that says why.
+pub(crate) async fn open_challenge(
+    state: &AppState,
+    token: &str,
+    nonce: &str,
+) -> ServiceResult<IssuedChallenge> {
+    let stored = flows::load(state, token, flows::ANY_KIND)
+        .await?
+        .ok_or(ServiceError::FlowNotFound)?;
+    let now = state.clock().now_ms();
+    let challenge = match &stored.flow.challenge {
+        Some(c) if c.nonce == nonce && c.recording.is_none() => c.clone(),
+        _ => return Err(ServiceError::Refused(codes::INVALID_BUSINESS_REQUEST)),
+    };
+    if stored.flow.is_expired(now) {
+        return Err(ServiceError::Refused(codes::TOKEN_EXPIRED));
+    }
+    Ok(challenge)
+}
+
 /// Stores the recording for the challenge `nonce` and queues its judging. A nonce that is not
 /// the flow's current challenge, or one that already has its recording, is refused before a
 /// byte is stored (and again, atomically, when the recording is bound); so is a flash
@@ -130,17 +151,7 @@ where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let stored = flows::load(state, token, flows::ANY_KIND)
-        .await?
-        .ok_or(ServiceError::FlowNotFound)?;
-    let now = state.clock().now_ms();
-    let challenge = match &stored.flow.challenge {
-        Some(c) if c.nonce == nonce && c.recording.is_none() => c.clone(),
-        _ => return Err(ServiceError::Refused(codes::INVALID_BUSINESS_REQUEST)),
-    };
-    if stored.flow.is_expired(now) {
-        return Err(ServiceError::Refused(codes::TOKEN_EXPIRED));
-    }
+    let challenge = open_challenge(state, token, nonce).await?;
     let shown_at_ms = flash_report(&challenge.spec, flash_shown)?;
     let media = format!("recording-{}-{}", challenge.attempt, nonce);
     flows::put_media_stream(state, token, &media, chunks, max_bytes).await?;
@@ -150,7 +161,12 @@ where
     .await?;
     state
         .store()
-        .enqueue_job(&job_id(token, nonce), JUDGE_JOB, token, now)
+        .enqueue_job(
+            &job_id(token, nonce),
+            JUDGE_JOB,
+            token,
+            state.clock().now_ms(),
+        )
         .await?;
     state.wake_jobs();
     Ok(())

@@ -29,6 +29,7 @@ pub mod legacy;
 pub mod manage;
 pub mod outbound;
 pub mod ratelimit;
+pub mod recording_parts;
 pub mod state;
 pub mod verify;
 pub mod vision;

@@ -279,6 +279,34 @@ impl Store {
         Ok(Some(plaintext))
     }
 
+    /// The names of `token`'s media objects that start with `prefix`, sorted.
+    pub async fn media_names(&self, token: &str, prefix: &str) -> StoreResult<Vec<String>> {
+        validate_path_part("token", token)?;
+        let listing = self
+            .inner
+            .media
+            .objects
+            .list_with_delimiter(Some(&ObjectPath::from(token)))
+            .await?;
+        let mut names: Vec<String> = listing
+            .objects
+            .into_iter()
+            .filter_map(|object| object.location.filename().map(str::to_string))
+            .filter(|name| name.starts_with(prefix))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Deletes one media object of `token`; a missing one is not an error.
+    pub async fn delete_media_object(&self, token: &str, name: &str) -> StoreResult<()> {
+        let path = object_path(token, name)?;
+        match self.inner.media.objects.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Deletes all media of `token`; returns the number of objects deleted.
     pub async fn delete_media(&self, token: &str) -> StoreResult<u64> {
         self.inner.media.delete_prefix(token).await

@@ -79,37 +79,69 @@ function flashColours(t0) {
   });
 }
 
-function upload(blob, shown) {
+// The recording goes up in parts: when a phone's connection breaks off, the page asks the
+// server which parts arrived and sends only the rest.
+const partBytes = Number(cfg.partBytes) || 256 * 1024;
+const parts = `${cfg.upload}/parts`;
+
+function send(method, url, body, headers, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', cfg.upload);
-    xhr.setRequestHeader('Content-Type', blob.type.split(';')[0] || 'video/webm');
-    if (shown) xhr.setRequestHeader('X-Heshen-Flash-Shown', shown.join(','));
-    progress.hidden = false;
-    progress.value = 0;
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total);
-    };
+    xhr.open(method, url);
+    Object.entries(headers || {}).forEach(([k, v]) => xhr.setRequestHeader(k, v));
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded); };
+    }
     xhr.onload = () => {
-      progress.value = 100;
-      if (xhr.status === 202) resolve(JSON.parse(xhr.responseText));
-      else reject(new Error(xhr.responseText));
+      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText || '{}'));
+      else reject(new Error(xhr.responseText || String(xhr.status)));
     };
     xhr.onerror = () => reject(new Error('network'));
-    xhr.send(blob);
+    xhr.send(body);
   });
 }
 
+async function sendParts(blob, shown, received) {
+  const count = Math.max(1, Math.ceil(blob.size / partBytes));
+  const type = blob.type.split(';')[0] || 'video/webm';
+  const sizeOf = (i) => Math.min(partBytes, blob.size - i * partBytes);
+  let done = 0;
+  for (let i = 0; i < count; i += 1) if (received.has(i)) done += sizeOf(i);
+  const show = (bytes) => { progress.value = Math.round((100 * bytes) / Math.max(1, blob.size)); };
+  show(done);
+  for (let i = 0; i < count; i += 1) {
+    if (received.has(i)) continue;
+    const part = blob.slice(i * partBytes, i * partBytes + sizeOf(i));
+    await send('PUT', `${parts}/${i}`, part, { 'Content-Type': type }, (n) => show(done + n));
+    received.add(i);
+    done += sizeOf(i);
+    show(done);
+  }
+  const headers = { 'Content-Type': 'application/json' };
+  if (shown) headers['X-Heshen-Flash-Shown'] = shown.join(',');
+  const answer = await send('POST', parts, JSON.stringify({ parts: count }), headers);
+  progress.value = 100;
+  return answer;
+}
+
 async function uploadWithRetry(blob, shown) {
+  progress.hidden = false;
+  progress.value = 0;
+  const received = new Set();
   let last;
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < 4; i += 1) {
     try {
-      return await upload(blob, shown);
+      return await sendParts(blob, shown, received);
     } catch (e) {
       last = e;
       // A refusal (used challenge, too large) will not change on retry.
       if (e.message !== 'network') break;
       await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
+      try {
+        const held = await send('GET', parts);
+        received.clear();
+        held.parts.forEach((p) => received.add(p));
+      } catch (_) { /* still offline: the next round asks again */ }
     }
   }
   throw last;

@@ -20,6 +20,7 @@ use heshen_core::BizToken;
 use heshen_service::attempts::{self, Progress};
 use heshen_service::capture::{self, CardProblem, IdentityRefusal};
 use heshen_service::flows::{self, StoredFlow};
+use heshen_service::recording_parts::{self, PartLimits};
 use heshen_service::ServiceError;
 use heshen_vision::liveness::flash;
 use heshen_vision::ocr::CardSide;
@@ -555,11 +556,7 @@ pub async fn card_upload(
         _ => return json_error(StatusCode::NOT_FOUND, "UnknownSide", "front or back"),
     };
     if !web.uploads.check(&token) {
-        return json_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RequestLimitExceeded",
-            "too many uploads; wait a minute",
-        );
+        return too_many_uploads();
     }
     let (stored, rule) = match open(&web, &token, lang).await {
         Ok(found) => found,
@@ -613,6 +610,7 @@ fn action_prompt(lang: Lang, code: &str) -> &'static str {
 
 fn liveness_page(
     lang: Lang,
+    part_bytes: usize,
     token: &str,
     stored: &StoredFlow,
     rule: &RuleConfig,
@@ -688,6 +686,7 @@ fn liveness_page(
             colour_ms: flash::COLOUR_MS,
             lead_in_ms: FLASH_LEAD_IN_MS,
             attempts_left: stored.flow.attempts_left(),
+            part_bytes,
             // A file cannot say when the screen showed which colour.
             allow_upload: rule.allow_video_upload && kind != "flash",
         },
@@ -706,7 +705,14 @@ pub async fn liveness(State(web): State<Web>, page: FlowPage) -> Response {
         return speech.finish(away);
     }
     let response = match attempts::issue_challenge(&web.state, &token, &rule).await {
-        Ok(challenge) => liveness_page(lang, &token, &stored, &rule, &challenge),
+        Ok(challenge) => liveness_page(
+            lang,
+            web.config.recording_part_bytes,
+            &token,
+            &stored,
+            &rule,
+            &challenge,
+        ),
         Err(err) => service_problem(lang, &token, &err),
     };
     speech.finish(response)
@@ -755,11 +761,7 @@ pub async fn recording_upload(
         return json_service_error(&ServiceError::FlowNotFound);
     }
     if !web.uploads.check(&token) {
-        return json_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RequestLimitExceeded",
-            "too many uploads; wait a minute",
-        );
+        return too_many_uploads();
     }
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -772,16 +774,8 @@ pub async fn recording_upload(
             "the recording is larger than allowed",
         );
     }
-    let video_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("video/") || v.starts_with("application/octet-stream"));
-    if !video_type {
-        return json_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &codes::VIDEO_FORMAT_ERROR.code.to_string(),
-            "send the recording as video/*",
-        );
+    if let Some(refusal) = not_a_video(&headers) {
+        return refusal;
     }
     let flash_shown = headers
         .get(FLASH_REPORT_HEADER)
@@ -794,6 +788,147 @@ pub async fn recording_upload(
         flash_shown,
         Box::pin(stream),
         web.config.max_recording_bytes,
+    )
+    .await
+    {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            Json(json!({"next": format!("{}/processing", base(&token))})),
+        )
+            .into_response(),
+        Err(err) => json_service_error(&err),
+    }
+}
+
+/// The refusal of a recording (or a part of one) not sent as a video.
+fn not_a_video(headers: &HeaderMap) -> Option<Response> {
+    let video_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("video/") || v.starts_with("application/octet-stream"));
+    (!video_type).then(|| {
+        json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &codes::VIDEO_FORMAT_ERROR.code.to_string(),
+            "send the recording as video/*",
+        )
+    })
+}
+
+fn part_limits(web: &Web) -> PartLimits {
+    PartLimits {
+        part_bytes: web.config.recording_part_bytes,
+        max_bytes: web.config.max_recording_bytes,
+    }
+}
+
+fn too_many_uploads() -> Response {
+    json_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RequestLimitExceeded",
+        "too many uploads; wait a minute",
+    )
+}
+
+/// `PUT /h5/{token}/liveness/{nonce}/parts/{index}`: one part of the recording, numbered from
+/// 0; sending a part again replaces it.
+pub async fn recording_part(
+    State(web): State<Web>,
+    Path((token, nonce, index)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if BizToken::parse(&token).is_none() {
+        return json_service_error(&ServiceError::FlowNotFound);
+    }
+    let Ok(index) = index.parse::<u32>() else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "parts are numbered 0, 1, 2…",
+        );
+    };
+    if !web.parts.check(&token) {
+        return too_many_uploads();
+    }
+    if let Some(refusal) = not_a_video(&headers) {
+        return refusal;
+    }
+    let limits = part_limits(&web);
+    let Ok(bytes) = axum::body::to_bytes(body, limits.part_bytes).await else {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &codes::VIDEO_SIZE_ERROR.code.to_string(),
+            &format!("a part holds at most {} bytes", limits.part_bytes),
+        );
+    };
+    match recording_parts::put_part(&web.state, &token, &nonce, index, &bytes, limits).await {
+        Ok(()) => Json(json!({"received": index})).into_response(),
+        Err(err) => json_service_error(&err),
+    }
+}
+
+/// `GET /h5/{token}/liveness/{nonce}/parts`: the parts the server holds, so a page whose
+/// upload broke off sends only the others.
+pub async fn recording_parts(
+    State(web): State<Web>,
+    Path((token, nonce)): Path<(String, String)>,
+) -> Response {
+    if BizToken::parse(&token).is_none() {
+        return json_service_error(&ServiceError::FlowNotFound);
+    }
+    match recording_parts::received_parts(&web.state, &token, &nonce).await {
+        Ok(parts) => {
+            let mut response = Json(json!({
+                "parts": parts,
+                "partBytes": web.config.recording_part_bytes,
+            }))
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(err) => json_service_error(&err),
+    }
+}
+
+#[derive(Deserialize)]
+struct CompleteRecording {
+    parts: u32,
+}
+
+/// `POST /h5/{token}/liveness/{nonce}/parts` with `{"parts": n}`: parts `0..n` are the whole
+/// recording; it is judged as one sent whole would be.
+pub async fn recording_complete(
+    State(web): State<Web>,
+    Path((token, nonce)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    if BizToken::parse(&token).is_none() {
+        return json_service_error(&ServiceError::FlowNotFound);
+    }
+    if !web.uploads.check(&token) {
+        return too_many_uploads();
+    }
+    let Ok(complete) = serde_json::from_slice::<CompleteRecording>(&body) else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            r#"send {"parts": <how many parts the recording has>}"#,
+        );
+    };
+    let flash_shown = headers
+        .get(FLASH_REPORT_HEADER)
+        .and_then(|v| v.to_str().ok());
+    match recording_parts::complete(
+        &web.state,
+        &token,
+        &nonce,
+        complete.parts,
+        flash_shown,
+        part_limits(&web),
     )
     .await
     {

@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use heshen_service::console::Accounts;
 use heshen_service::ratelimit::KeyedLimiter;
@@ -28,10 +28,14 @@ use std::sync::Arc;
 pub struct WebConfig {
     /// Largest recording one attempt may upload.
     pub max_recording_bytes: u64,
+    /// The parts the liveness page cuts a recording into, so a broken upload resumes.
+    pub recording_part_bytes: usize,
     /// Largest ID-card photo.
     pub max_card_bytes: usize,
     /// Uploads (card sides and recordings) per token per minute.
     pub uploads_per_minute: NonZeroU32,
+    /// Recording parts per token per minute (a recording of the largest size is 80 parts).
+    pub parts_per_minute: NonZeroU32,
     /// WeChat's business-domain check files, served at the root: name → content.
     pub wechat_check_files: std::collections::HashMap<String, String>,
 }
@@ -40,8 +44,10 @@ impl Default for WebConfig {
     fn default() -> Self {
         Self {
             max_recording_bytes: 20 * 1024 * 1024,
+            recording_part_bytes: 256 * 1024,
             max_card_bytes: 8 * 1024 * 1024,
             uploads_per_minute: NonZeroU32::new(12).expect("non-zero"),
+            parts_per_minute: NonZeroU32::new(240).expect("non-zero"),
             wechat_check_files: std::collections::HashMap::new(),
         }
     }
@@ -54,6 +60,7 @@ pub struct Web {
     accounts: Accounts,
     config: Arc<WebConfig>,
     uploads: Arc<KeyedLimiter<String>>,
+    parts: Arc<KeyedLimiter<String>>,
 }
 
 impl Web {
@@ -61,6 +68,7 @@ impl Web {
         Self {
             accounts: Accounts::new(state.store().clone()),
             uploads: Arc::new(KeyedLimiter::per_minute(config.uploads_per_minute)),
+            parts: Arc::new(KeyedLimiter::per_minute(config.parts_per_minute)),
             config: Arc::new(config),
             state,
         }
@@ -101,6 +109,14 @@ fn h5_router(web: Web) -> Router {
         .route("/h5/{token}/liveness", get(h5::liveness))
         .route("/h5/{token}/leave", get(h5::leave))
         .route("/h5/{token}/liveness/{nonce}", post(h5::recording_upload))
+        .route(
+            "/h5/{token}/liveness/{nonce}/parts",
+            get(h5::recording_parts).post(h5::recording_complete),
+        )
+        .route(
+            "/h5/{token}/liveness/{nonce}/parts/{index}",
+            put(h5::recording_part),
+        )
         .route("/h5/{token}/processing", get(h5::processing))
         .route("/h5/{token}/status", get(h5::status))
         .route("/h5/{token}/result", get(h5::result))
@@ -108,10 +124,10 @@ fn h5_router(web: Web) -> Router {
         .with_state(web)
 }
 
-/// A page's form or upload must come from the page itself: a POST whose `Origin` names
-/// another site is refused (the token in the path is the person's only credential).
+/// A page's form or upload must come from the page itself: a POST or PUT whose `Origin`
+/// names another site is refused (the token in the path is the person's only credential).
 async fn same_origin_posts(request: Request, next: Next) -> Response {
-    if request.method() == Method::POST {
+    if matches!(*request.method(), Method::POST | Method::PUT) {
         let host = request
             .headers()
             .get(header::HOST)

@@ -109,6 +109,8 @@ pub struct Liveness {
     /// When the first colour is shown, ms after the recording starts.
     pub lead_in_ms: u32,
     pub attempts_left: u8,
+    /// The recording goes up in parts of this size, so a broken upload resumes.
+    pub part_bytes: usize,
     pub allow_upload: bool,
 }
 

@@ -68,6 +68,8 @@ pub async fn server_with_people(work: &Path) -> Server {
         s.models_dir = Some(models_dir());
         s.vision = "required".into();
         s.rate_limit_default = 0;
+        // Small parts, so every recording the browser sends goes up in several.
+        s.recording_part_bytes = 16 * 1024;
     })
     .await;
     let engine = server

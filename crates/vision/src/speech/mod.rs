@@ -35,8 +35,8 @@ pub struct Speech {
 pub struct Heard {
     pub segments: Vec<SpeechSegment>,
     pub speech_s: f32,
-    /// The issued code as scored in each language tried, until one heard it; empty when there
-    /// was too little speech to try.
+    /// The issued code as scored in each language tried (likeliest first), until one heard it;
+    /// empty when there was too little speech to try.
     pub scores: Vec<(SpokenLanguage, CodeScore)>,
 }
 
@@ -58,7 +58,7 @@ impl Speech {
     }
 
     /// Listens for `code` (ASCII digits) in 16 kHz mono PCM, in each of `languages` until
-    /// one hears it.
+    /// one hears it, the language Whisper finds likeliest first.
     pub fn hear(&self, audio: &[i16], code: &str, languages: &[SpokenLanguage]) -> Result<Heard> {
         let samples: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
         let activity = self.vad.detect(&samples)?;
@@ -67,7 +67,7 @@ impl Speech {
         let mut scores = Vec::new();
         if speech_s >= MIN_SPEECH_S {
             let encoded = self.recognizer.encode(&samples)?;
-            for &language in languages {
+            for language in self.recognizer.likeliest_first(&encoded, languages)? {
                 let score = self.recognizer.score_code(&encoded, language, code)?;
                 let heard = score.heard();
                 scores.push((language, score));

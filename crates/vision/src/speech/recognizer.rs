@@ -150,6 +150,35 @@ impl SpeechRecognizer {
         })
     }
 
+    /// `languages` with the one Whisper finds likeliest in `audio` first (one decoder step), so
+    /// a genuine reading is usually scored in a single language.
+    pub fn likeliest_first(
+        &self,
+        audio: &EncodedAudio,
+        languages: &[SpokenLanguage],
+    ) -> Result<Vec<SpokenLanguage>> {
+        let mut ordered = languages.to_vec();
+        if ordered.len() < 2 {
+            return Ok(ordered);
+        }
+        let detected = {
+            let _turn = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+            self.whisper
+                .detect_language(&audio.encoded)
+                .map_err(|e| asr_error("detect language", e))?
+        };
+        let found = detected.into_iter().next().unwrap_or_default();
+        let probability = |language: SpokenLanguage| {
+            found
+                .iter()
+                .find(|d| d.language == language.whisper_token())
+                .map_or(0.0, |d| d.probability)
+        };
+        // A stable sort: languages Whisper finds equally likely keep the caller's order.
+        ordered.sort_by(|a, b| probability(*b).total_cmp(&probability(*a)));
+        Ok(ordered)
+    }
+
     /// Teacher-forces `text` through the decoder over `audio`.
     fn score_text(
         &self,
