@@ -249,7 +249,9 @@ impl SpeechRecognizer {
         let start = [self.start_of_transcript, language_id, self.transcribe];
         let _turn = self.gate.lock().unwrap_or_else(|p| p.into_inner());
         let mut best: Option<(Scored, usize)> = None;
+        let mut passes = 0usize;
         for (style, form) in renderings(code, language).into_iter().enumerate() {
+            passes += 1;
             let scored = self.score_text(audio, &start, &form)?;
             if best
                 .as_ref()
@@ -277,6 +279,7 @@ impl SpeechRecognizer {
                     variant[place] = rival;
                     let variant: String = variant.into_iter().collect();
                     let form = renderings(&variant, language).swap_remove(style);
+                    passes += 1;
                     if self.score_text(audio, &start, &form)?.log_prob() >= scored.log_prob() {
                         beaten = false;
                         break;
@@ -286,6 +289,7 @@ impl SpeechRecognizer {
             };
             digits_heard.push(heard);
         }
+        tracing::debug!(?language, passes, ?digit_probs, "code scored");
         Ok(CodeScore {
             rendering: scored.text.clone(),
             log_prob: scored.log_prob(),
