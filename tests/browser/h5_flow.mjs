@@ -102,6 +102,8 @@ async function main() {
       const n = Number(index[1]);
       report.partPuts[n] = (report.partPuts[n] || 0) + 1;
       if (plan.dropPart === n && report.partPuts[n] === 1) {
+        // The page as the person sees it mid-upload, its progress bar part of the way.
+        await shot(page, 'uploading', { viewport: true }).catch(() => {});
         await route.abort('connectionreset');
         return;
       }
