@@ -487,11 +487,31 @@ impl Engine {
                     }
                 }
             }
-            let mut faces = self.detect_aligned(frame, self.config.principal_min_face_fraction)?;
-            if faces.is_empty() {
-                faces = self.detect_aligned(frame, self.config.min_face_fraction)?;
-            }
-            let count = faces.len();
+            // A frame that runs the detector only for its own crop (a blink challenge's, between
+            // the frames that count faces) looks for faces near the followed one's size: the
+            // small pyramid levels are most of the detector's cost.
+            let near_size = match &tracked {
+                Some((detected, count, _)) if detect_every == 1 && n % DETECT_EVERY != 0 => {
+                    let side = detected.bbox.width().min(detected.bbox.height());
+                    let min_side = frame.width().min(frame.height()) as f32;
+                    let fraction = FOLLOWED_FACE_SHARE * side / min_side.max(1.0);
+                    let faces = self.detect_aligned(frame, fraction)?;
+                    (!faces.is_empty()).then_some((faces, *count))
+                }
+                _ => None,
+            };
+            let (mut faces, count) = match near_size {
+                Some(found) => found,
+                None => {
+                    let mut faces =
+                        self.detect_aligned(frame, self.config.principal_min_face_fraction)?;
+                    if faces.is_empty() {
+                        faces = self.detect_aligned(frame, self.config.min_face_fraction)?;
+                    }
+                    let count = faces.len();
+                    (faces, count)
+                }
+            };
             let largest = faces.first().map(|(f, _)| f.bbox.area()).unwrap_or(0.0);
             let competing = faces
                 .iter()
@@ -614,6 +634,11 @@ impl Engine {
 /// spends most of its decision time detecting a face it already knows). Every third frame
 /// still counts the faces, so a second face is seen within 200 ms.
 const DETECT_EVERY: usize = 3;
+
+/// Between the frames that count faces, a blink challenge's detector looks for faces at least
+/// this share of the followed face's side: a competing face (0.4 of its area, 0.63 of its
+/// side) is still found, and a face that shrinks by a third within 70 ms is not a person.
+const FOLLOWED_FACE_SHARE: f32 = 0.6;
 
 /// The detected face moved with the mesh: its box and eye points shifted by how far the mesh
 /// centre moved from the detection to the last frame, and scaled by how the mesh grew, so the
