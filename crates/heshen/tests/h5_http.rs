@@ -542,6 +542,18 @@ async fn put_part(record_url: &str, index: &str, bytes: Vec<u8>) -> reqwest::Res
         .unwrap()
 }
 
+/// What the server says it holds of a recording's parts.
+async fn held_parts(record_url: &str) -> serde_json::Value {
+    client()
+        .get(format!("{record_url}/parts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn complete_parts(record_url: &str, parts: usize) -> reqwest::Response {
     client()
         .post(format!("{record_url}/parts"))
@@ -579,14 +591,7 @@ async fn a_recording_sent_in_parts_resumes_where_it_broke_off_and_is_judged_whol
         let sent = put_part(&record_url, &index.to_string(), parts[index].clone()).await;
         assert_eq!(sent.status(), StatusCode::OK);
     }
-    let held: serde_json::Value = client()
-        .get(format!("{record_url}/parts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let held = held_parts(&record_url).await;
     assert_eq!(held["parts"], serde_json::json!([0, 2]));
     assert_eq!(held["partBytes"], PART);
 
@@ -654,14 +659,7 @@ async fn a_recording_sent_in_parts_resumes_where_it_broke_off_and_is_judged_whol
     )
     .await;
     assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
-    let still: serde_json::Value = client()
-        .get(format!("{record_url}/parts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let still = held_parts(&record_url).await;
     assert_eq!(
         still["parts"],
         serde_json::json!([0, 2]),

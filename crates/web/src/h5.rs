@@ -791,13 +791,18 @@ pub async fn recording_upload(
     )
     .await
     {
-        Ok(()) => (
-            StatusCode::ACCEPTED,
-            Json(json!({"next": format!("{}/processing", base(&token))})),
-        )
-            .into_response(),
+        Ok(()) => queued(&token),
         Err(err) => json_service_error(&err),
     }
+}
+
+/// A recording stored and queued for judging: the page goes on to wait for the verdict.
+fn queued(token: &str) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"next": format!("{}/processing", base(token))})),
+    )
+        .into_response()
 }
 
 /// The refusal of a recording (or a part of one) not sent as a video.
@@ -932,11 +937,7 @@ pub async fn recording_complete(
     )
     .await
     {
-        Ok(()) => (
-            StatusCode::ACCEPTED,
-            Json(json!({"next": format!("{}/processing", base(&token))})),
-        )
-            .into_response(),
+        Ok(()) => queued(&token),
         Err(err) => json_service_error(&err),
     }
 }
