@@ -777,9 +777,7 @@ pub async fn recording_upload(
     if let Some(refusal) = not_a_video(&headers) {
         return refusal;
     }
-    let flash_shown = headers
-        .get(FLASH_REPORT_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let flash_shown = flash_shown(&headers);
     let stream = body.into_data_stream().map_err(|e| e.to_string());
     match attempts::submit_recording(
         &web.state,
@@ -794,6 +792,13 @@ pub async fn recording_upload(
         Ok(()) => queued(&token),
         Err(err) => json_service_error(&err),
     }
+}
+
+/// The page's report of when it showed each flash colour, if it sent one.
+fn flash_shown(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(FLASH_REPORT_HEADER)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// A recording stored and queued for judging: the page goes on to wait for the verdict.
@@ -924,9 +929,7 @@ pub async fn recording_complete(
             r#"send {"parts": <how many parts the recording has>}"#,
         );
     };
-    let flash_shown = headers
-        .get(FLASH_REPORT_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let flash_shown = flash_shown(&headers);
     match recording_parts::complete(
         &web.state,
         &token,
