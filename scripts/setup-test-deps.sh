@@ -2,7 +2,8 @@
 # Installs what the tests drive heshen with: the official Tencent Cloud clients
 # (Python SDK, tccli, Node SDK) at the versions the wire spec was captured with, and the
 # browser the page tests walk through: Debian's chromium (apt, as root) and npm playwright-core,
-# and Debian's flite, whose synthetic voice reads digits for the read-aloud liveness tests.
+# and the synthetic voices that read digits for the read-aloud liveness tests: Debian's flite
+# (English) and espeak-ng (Mandarin, by its pinyin voice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,9 +21,10 @@ fi
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v flite >/dev/null || need+=(flite)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
 (cd tests/browser && npm ci --silent --no-audit --no-fund)
-echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK), chromium + tests/browser/node_modules (playwright-core), flite"
+echo "test dependencies ready: .venv (python SDK, tccli), tests/clients/node/node_modules (node SDK), chromium + tests/browser/node_modules (playwright-core), flite, espeak-ng"
