@@ -6,7 +6,8 @@
 // Plan: { startUrl, video, audio?, screenshots, name, lang, viewport: {width, height, mobile},
 //         identity?: { cardFront?, cardBack?, name?, idCard? }, redirectPrefix?,
 //         tamper?: "reuse-challenge", leaveFlash?: true, userAgent?,
-//         dropPart?: n (the first try of recording part n is cut off, as a phone's network does) }
+//         dropPart?: n (the first try of recording part n is cut off, as a phone's network does),
+//         reloadAtPart?: n (the page is reloaded while part n is on its way) }
 // Prints one JSON line: { code, finalUrl, pages: [...], ... } or { error }.
 import { launch, screenshots, testid } from './common.mjs';
 
@@ -94,6 +95,7 @@ async function main() {
   // Count every recording part sent, and cut one off once when the plan says so.
   report.partPuts = {};
   report.partLists = 0;
+  let reloading = null;
   await page.route(/\/liveness\/[0-9a-f]+\/parts(\/\d+)?$/, async (route) => {
     const request = route.request();
     const index = request.url().match(/\/parts\/(\d+)$/);
@@ -107,6 +109,17 @@ async function main() {
         await route.abort('connectionreset');
         return;
       }
+      if (plan.reloadAtPart === n && !report.reloaded) {
+        report.reloaded = true;
+        await route.abort('aborted');
+        reloading = page.reload();
+        return;
+      }
+    }
+    if (request.method() === 'GET' && report.reloaded && !report.resumeSeen) {
+      // After the reload, the page picks up the recording it kept: as the person sees it.
+      report.resumeSeen = await page.locator(testid('liveness-prompt')).innerText().catch(() => '');
+      await shot(page, 'resuming', { viewport: true }).catch(() => {});
     }
     await route.continue();
   });
@@ -134,6 +147,7 @@ async function main() {
     return;
   }
   await page.waitForURL(/\/(processing|result)$/, { timeout: 90_000 });
+  if (reloading) await reloading;
   report.seen = await page.evaluate(() => JSON.parse(sessionStorage.getItem('seen') || 'null'));
   if (page.url().endsWith('/processing')) await shot(page, 'processing');
   await page.waitForURL(/\/result$/, { timeout: 180_000 });

@@ -530,8 +530,24 @@ async fn an_eid_flow_verifies_and_its_eid_code_is_the_merchants_own() {
         let url = issued["Url"].as_str().unwrap_or_else(|| panic!("{issued}"));
         let token = issued["EidToken"].as_str().unwrap().to_string();
         assert!(url.contains("/eid/start?token="), "{url}");
-        let report = browse(plan(walk, url, &feed, lang, viewport, &redirect)).await;
+        let mut walk = plan(walk, url, &feed, lang, viewport, &redirect);
+        let reload = lang == "en" && viewport == DESKTOP;
+        if reload {
+            // The person reloads the page while the recording's second part is on its way.
+            walk["reloadAtPart"] = json!(1);
+        }
+        let report = browse(walk).await;
         assert_eq!(report["code"], 0, "{report:#}");
+        if reload {
+            let puts = &report["partPuts"];
+            assert_eq!(report["reloaded"], true, "{report:#}");
+            assert_eq!(
+                report["resumeSeen"], "Resuming the upload of your recording",
+                "the reloaded page takes up the recording it kept: {report:#}"
+            );
+            assert_eq!(puts["0"], 1, "what arrived is not sent again: {puts}");
+            assert_eq!(puts["1"], 2, "the part the reload cut off: {puts}");
+        }
         assert_eq!(
             report["finalUrl"].as_str().unwrap(),
             format!("{redirect}?token={token}")

@@ -124,10 +124,16 @@ async function sendParts(blob, shown, received) {
   return answer;
 }
 
-async function uploadWithRetry(blob, shown) {
+async function heldParts() {
+  const held = await send('GET', parts);
+  return new Set(held.parts);
+}
+
+// `resumed`: parts of this recording may have gone up before the page was reloaded.
+async function uploadWithRetry(blob, shown, resumed) {
   progress.hidden = false;
   progress.value = 0;
-  const received = new Set();
+  let received = resumed ? await heldParts().catch(() => new Set()) : new Set();
   let last;
   for (let i = 0; i < 4; i += 1) {
     try {
@@ -137,14 +143,106 @@ async function uploadWithRetry(blob, shown) {
       // A refusal (used challenge, too large) will not change on retry.
       if (e.message !== 'network') break;
       await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
-      try {
-        const held = await send('GET', parts);
-        received.clear();
-        held.parts.forEach((p) => received.add(p));
-      } catch (_) { /* still offline: the next round asks again */ }
+      // Still offline, the next round asks again.
+      received = await heldParts().catch(() => received);
     }
   }
   throw last;
+}
+
+// A recording waiting to go up outlives a reload of the page: the browser keeps it
+// (IndexedDB) under its challenge's upload path until the server has taken it or refused it,
+// then erases it. A recording kept for any other challenge is erased on sight.
+const KEEP_MS = 2 * 60 * 60 * 1000; // a BizToken lives 7,200 s
+const kept = {
+  db: null,
+  open() {
+    if (!this.db) {
+      this.db = new Promise((resolve, reject) => {
+        if (!window.indexedDB) throw new Error('no IndexedDB');
+        const request = indexedDB.open('heshen-recordings', 1);
+        request.onupgradeneeded = () => request.result.createObjectStore('pending');
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    }
+    return this.db;
+  },
+  // Runs `work(store)` in one transaction; resolves with its request's result.
+  async run(mode, work) {
+    const db = await this.open();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction('pending', mode);
+      const request = work(tx.objectStore('pending'));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  },
+  save(blob, shown) {
+    const entry = { blob, shown, at: Date.now() };
+    return this.run('readwrite', (s) => s.put(entry, cfg.upload)).catch(() => {});
+  },
+  forget() {
+    return this.run('readwrite', (s) => s.delete(cfg.upload)).catch(() => {});
+  },
+  async take() {
+    try {
+      const keys = await this.run('readonly', (s) => s.getAllKeys());
+      const stale = keys.filter((k) => k !== cfg.upload);
+      if (stale.length) {
+        await this.run('readwrite', (s) => { stale.forEach((k) => s.delete(k)); return s.count(); });
+      }
+      const entry = await this.run('readonly', (s) => s.get(cfg.upload));
+      if (entry && entry.blob && entry.blob.size && Date.now() - entry.at < KEEP_MS) return entry;
+      if (entry) await this.forget();
+    } catch (_) { /* no storage here (a private window): nothing was kept */ }
+    return null;
+  },
+};
+
+// The recording the server has not taken yet, when the network lost it.
+let pending = null;
+
+async function upload(blob, shown, resumed) {
+  try {
+    const answer = await uploadWithRetry(blob, shown, resumed);
+    pending = null;
+    await kept.forget();
+    window.location.assign(answer.next || cfg.next);
+  } catch (err) {
+    if (err && err.message === 'network') {
+      pending = { blob, shown };
+      start.textContent = cfg.resume;
+    } else {
+      pending = null;
+      start.textContent = startLabel;
+      await kept.forget();
+    }
+    throw err;
+  }
+}
+
+function uploadProblem(err) {
+  if (err && err.message && err.message.startsWith('{')) {
+    try {
+      return JSON.parse(err.message).error.message;
+    } catch (_) { /* not the server's error: below */ }
+  }
+  return err && err.message === 'network' ? cfg.uploadFailed : cfg.unsupported;
+}
+
+async function resume() {
+  const { blob, shown } = pending;
+  start.disabled = true;
+  problem.hidden = true;
+  if (digits) digits.hidden = true;
+  say(cfg.resuming);
+  try {
+    await upload(blob, shown, true);
+  } catch (err) {
+    fail(uploadProblem(err));
+  }
 }
 
 function cameraProblem(err) {
@@ -207,23 +305,24 @@ async function run() {
     if (!blob.size) throw new Error('empty recording');
     const shown = flashed ? await flashed : null;
     say(cfg.uploading);
-    const answer = await uploadWithRetry(blob, shown);
-    window.location.assign(answer.next || cfg.next);
+    await kept.save(blob, shown);
+    await upload(blob, shown, false);
   } catch (err) {
     stream.getTracks().forEach((t) => t.stop());
     document.body.classList.remove('recording', 'flashing');
     if (screen) screen.hidden = true;
-    if (err && err.message && err.message.startsWith('{')) {
-      try {
-        fail(JSON.parse(err.message).error.message);
-        return;
-      } catch (_) { /* fall through */ }
-    }
-    fail(err && err.message === 'network' ? cfg.uploadFailed : cfg.unsupported);
+    fail(uploadProblem(err));
   }
 }
 
-start.addEventListener('click', run);
+const startLabel = start.textContent;
+start.addEventListener('click', () => (pending ? resume() : run()));
+kept.take().then((entry) => {
+  if (!entry || pending) return;
+  pending = entry;
+  start.textContent = cfg.resume;
+  resume();
+});
 
 const fileInput = $('liveness-upload-input');
 if (fileInput) {
@@ -231,8 +330,7 @@ if (fileInput) {
     const file = fileInput.files && fileInput.files[0];
     if (!file) return;
     try {
-      const answer = await uploadWithRetry(file);
-      window.location.assign(answer.next || cfg.next);
+      await upload(file, null, false);
     } catch (_) {
       fail(cfg.uploadFailed);
     }

@@ -2,6 +2,9 @@
 const script = document.currentScript || document.querySelector('script[data-status]');
 const cfg = script.dataset;
 
+// The server has the recording: the copy the liveness page kept against a reload goes.
+if (window.indexedDB) indexedDB.deleteDatabase('heshen-recordings');
+
 async function poll() {
   try {
     const response = await fetch(cfg.status, { cache: 'no-store' });
