@@ -116,7 +116,7 @@ impl Engine {
     /// The speech models (voice activity and the recogniser), loading them on first use.
     pub fn speech(&self) -> Result<&crate::speech::Speech> {
         let loaded = self.speech.get_or_init(|| {
-            let threads = self.config.runtime.intra_threads;
+            let threads = self.config.runtime.speech_threads;
             crate::speech::Speech::load(&self.runtime, &self.config.runtime.models_dir, threads)
                 .map_err(|e| e.to_string())
         });

@@ -210,6 +210,40 @@ fn wrong_codes_read_in_synthetic_mandarin_are_refused() {
 }
 
 #[test]
+fn the_pruned_rival_search_decides_as_the_exhaustive_one() {
+    // The recogniser forces only the rivals that one ranking step cannot rule out; forcing
+    // all nine must reach the same verdict on every digit, for codes read and codes not.
+    let dir = tempfile::tempdir().unwrap();
+    let recognizer = engine().speech().expect("speech models load").recognizer();
+    let mut compared = 0;
+    for (code, audio) in [
+        ("5382", flite(&spoken("5382"), dir.path())),
+        ("0916", flite(&spoken("0916"), dir.path())),
+        ("4028", espeak_mandarin("4028", 175, dir.path())),
+        ("8531", espeak_mandarin("8531", 130, dir.path())),
+    ] {
+        let samples: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        let encoded = recognizer.encode(&samples).unwrap();
+        let mut issued = wrong_codes(code);
+        issued.push(code.to_string());
+        for other in issued {
+            for language in LANGUAGES {
+                let pruned = recognizer.score_code(&encoded, language, &other).unwrap();
+                let exhaustive = recognizer
+                    .score_code_exhaustively(&encoded, language, &other)
+                    .unwrap();
+                assert_eq!(
+                    pruned.digits_heard, exhaustive.digits_heard,
+                    "{code} read, {other} issued, {language:?}: {pruned:?} vs {exhaustive:?}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 4 * 6 * 2);
+}
+
+#[test]
 fn silence_and_noise_are_not_speech() {
     let speech = engine().speech().expect("speech models load");
     let silence = vec![0i16; 48_000];

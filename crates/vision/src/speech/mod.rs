@@ -82,6 +82,10 @@ impl Speech {
 
     /// Listens for `code` (ASCII digits) in 16 kHz mono PCM, in each of `languages` until
     /// one hears it, the language Whisper finds likeliest first.
+    pub fn recognizer(&self) -> &SpeechRecognizer {
+        &self.recognizer
+    }
+
     pub fn hear(&self, audio: &[i16], code: &str, languages: &[SpokenLanguage]) -> Result<Heard> {
         let samples: Vec<f32> = audio.iter().map(|&s| f32::from(s) / 32768.0).collect();
         let activity = self.vad.detect(&samples)?;
