@@ -531,7 +531,7 @@ async fn an_eid_flow_verifies_and_its_eid_code_is_the_merchants_own() {
         let token = issued["EidToken"].as_str().unwrap().to_string();
         assert!(url.contains("/eid/start?token="), "{url}");
         let mut walk = plan(walk, url, &feed, lang, viewport, &redirect);
-        let reload = lang == "en" && viewport == DESKTOP;
+        let reload = merchant == &shop;
         if reload {
             // The person reloads the page while the recording's second part is on its way.
             walk["reloadAtPart"] = json!(1);
@@ -541,8 +541,13 @@ async fn an_eid_flow_verifies_and_its_eid_code_is_the_merchants_own() {
         if reload {
             let puts = &report["partPuts"];
             assert_eq!(report["reloaded"], true, "{report:#}");
+            let resuming = if lang == "en" {
+                "Resuming the upload of your recording"
+            } else {
+                "正在继续上传刚才录制的视频"
+            };
             assert_eq!(
-                report["resumeSeen"], "Resuming the upload of your recording",
+                report["resumeSeen"], resuming,
                 "the reloaded page takes up the recording it kept: {report:#}"
             );
             assert_eq!(puts["0"], 1, "what arrived is not sent again: {puts}");
