@@ -186,14 +186,15 @@ const kept = {
   forget() {
     return this.run('readwrite', (s) => s.delete(cfg.upload)).catch(() => {});
   },
+  // This challenge's kept recording, if any; every other one is erased in the same transaction.
   async take() {
     try {
-      const keys = await this.run('readonly', (s) => s.getAllKeys());
-      const stale = keys.filter((k) => k !== cfg.upload);
-      if (stale.length) {
-        await this.run('readwrite', (s) => { stale.forEach((k) => s.delete(k)); return s.count(); });
-      }
-      const entry = await this.run('readonly', (s) => s.get(cfg.upload));
+      const entry = await this.run('readwrite', (s) => {
+        s.getAllKeys().onsuccess = (e) => {
+          e.target.result.filter((k) => k !== cfg.upload).forEach((k) => s.delete(k));
+        };
+        return s.get(cfg.upload);
+      });
       if (entry && entry.blob && entry.blob.size && Date.now() - entry.at < KEEP_MS) return entry;
       if (entry) await this.forget();
     } catch (_) { /* no storage here (a private window): nothing was kept */ }
@@ -204,21 +205,21 @@ const kept = {
 // The recording the server has not taken yet, when the network lost it.
 let pending = null;
 
+function hold(recording) {
+  pending = recording;
+  start.textContent = recording ? cfg.resume : startLabel;
+}
+
 async function upload(blob, shown, resumed) {
   try {
     const answer = await uploadWithRetry(blob, shown, resumed);
-    pending = null;
+    hold(null);
     await kept.forget();
     window.location.assign(answer.next || cfg.next);
   } catch (err) {
-    if (err && err.message === 'network') {
-      pending = { blob, shown };
-      start.textContent = cfg.resume;
-    } else {
-      pending = null;
-      start.textContent = startLabel;
-      await kept.forget();
-    }
+    const offline = err && err.message === 'network';
+    hold(offline ? { blob, shown } : null);
+    if (!offline) await kept.forget();
     throw err;
   }
 }
@@ -319,8 +320,7 @@ const startLabel = start.textContent;
 start.addEventListener('click', () => (pending ? resume() : run()));
 kept.take().then((entry) => {
   if (!entry || pending) return;
-  pending = entry;
-  start.textContent = cfg.resume;
+  hold(entry);
   resume();
 });
 

@@ -70,6 +70,10 @@ impl CodeScore {
     }
 }
 
+fn log_prob(token_probs: &[f32]) -> f32 {
+    token_probs.iter().map(|p| p.max(1e-12).ln()).sum()
+}
+
 /// Token probabilities of one rendering, and which tokens spell each digit.
 struct Scored {
     text: String,
@@ -81,15 +85,12 @@ struct Scored {
 
 impl Scored {
     fn log_prob(&self) -> f32 {
-        self.token_probs.iter().map(|p| p.max(1e-12).ln()).sum()
+        log_prob(&self.token_probs)
     }
 
     /// Log-probability of the tokens after the `k`-th.
     fn tail_log_prob(&self, k: usize) -> f32 {
-        self.token_probs[k + 1..]
-            .iter()
-            .map(|p| p.max(1e-12).ln())
-            .sum()
+        log_prob(&self.token_probs[k + 1..])
     }
 
     fn digit_probs(&self) -> Vec<f32> {
@@ -272,6 +273,31 @@ impl SpeechRecognizer {
             .collect())
     }
 
+    /// The probability of each of `tokens` given those before it, teacher-forced through the
+    /// decoder over `audio`.
+    fn token_probs(
+        &self,
+        audio: &EncodedAudio,
+        start: &[usize],
+        tokens: &[usize],
+    ) -> Result<Vec<f32>> {
+        let aligned = self
+            .whisper
+            .align(
+                &audio.encoded,
+                start,
+                &[tokens.to_vec()],
+                &[audio.frames],
+                7,
+            )
+            .map_err(|e| asr_error("align", e))?;
+        Ok(aligned
+            .into_iter()
+            .next()
+            .ok_or_else(|| asr_error("align", "no result"))?
+            .text_token_probs)
+    }
+
     /// Teacher-forces `text` through the decoder over `audio`.
     fn score_text(
         &self,
@@ -282,21 +308,7 @@ impl SpeechRecognizer {
         let text = rendering.text.as_str();
         let encoding = self.encoding(text)?;
         let tokens: Vec<usize> = encoding.get_ids().iter().map(|&id| id as usize).collect();
-        let aligned = self
-            .whisper
-            .align(
-                &audio.encoded,
-                start,
-                std::slice::from_ref(&tokens),
-                &[audio.frames],
-                7,
-            )
-            .map_err(|e| asr_error("align", e))?;
-        let token_probs = aligned
-            .into_iter()
-            .next()
-            .ok_or_else(|| asr_error("align", "no result"))?
-            .text_token_probs;
+        let token_probs = self.token_probs(audio, start, &tokens)?;
         // A token belongs to every digit it overlaps, and a bare space to the digit after it.
         let digit_spans = &rendering.digit_spans;
         let offsets = encoding.get_offsets();
@@ -398,6 +410,7 @@ impl SpeechRecognizer {
                 // what the tokens before k score plus its k-th token's log-probability, which
                 // one ranking step after those tokens bounds (ranked or below the last
                 // ranked). Only a rival whose bound reaches the issued code is forced through.
+                let prune = search == RivalSearch::Pruned;
                 let mut ranked: HashMap<usize, HashMap<usize, f32>> = HashMap::new();
                 for rival in ('0'..='9').filter(|d| *d != issued[place]) {
                     let mut variant = issued.clone();
@@ -411,7 +424,6 @@ impl SpeechRecognizer {
                         .zip(&rival_ids)
                         .take_while(|(a, b)| a == b)
                         .count();
-                    let prune = search == RivalSearch::Pruned;
                     if prune && k < scored.token_ids.len() && k < rival_ids.len() {
                         let next = match ranked.entry(k) {
                             Entry::Occupied(known) => known.into_mut(),
@@ -430,7 +442,8 @@ impl SpeechRecognizer {
                         }
                     }
                     passes += 1;
-                    if self.score_text(audio, &start, &form)?.log_prob() >= scored.log_prob() {
+                    if log_prob(&self.token_probs(audio, &start, &rival_ids)?) >= scored.log_prob()
+                    {
                         beaten = false;
                         break;
                     }
